@@ -1,0 +1,3 @@
+module gocbench
+
+go 1.19

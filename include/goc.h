@@ -1,0 +1,362 @@
+/*
+ * goc.h — the public C interface of libgoc, goc's M:N runtime.
+ *
+ * Everything a .gc program can do with `go`, `chan`, `select` and `defer`
+ * is reachable from plain C through this header: goroutines, channels,
+ * select, time, sync, context and panics.
+ *
+ * Conventions
+ *   - Every name starts with goc_.  Types are opaque unless a zero value must
+ *     be usable (goc_mutex, goc_waitgroup, ... may be declared as globals or
+ *     struct members and used without initialisation, as in Go).
+ *   - "Blocks" means the calling goroutine parks; its OS thread runs other
+ *     goroutines meanwhile.  Blocking calls must be made from a goroutine
+ *     (code started by goc_main, goc_run or goc_go); called from any other
+ *     thread they panic.
+ *   - Misuse that Go reports with a panic (send on a closed channel, unlock of
+ *     an unlocked mutex, ...) panics with Go's message; see goc_panic.
+ *   - Durations are int64_t nanoseconds; GOC_MILLISECOND etc. help spell them.
+ *   - Goroutines may migrate between OS threads at every blocking call: never
+ *     keep the address of a thread-local variable (errno included) across one.
+ *
+ * Environment: GOC_MAXPROCS (worker threads, default the CPUs this process
+ * may use), GOC_STACK_SIZE (bytes per goroutine stack, default 64 KiB; the
+ * main goroutine gets at least 8 MiB), GOC_DEBUG=schedtrace=MS.
+ */
+#ifndef GOC_H
+#define GOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+#define GOC_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define GOC_NORETURN __attribute__((noreturn))
+#define GOC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define GOC_NORETURN
+#define GOC_PRINTF(f, a)
+#endif
+
+/* ===================================================================== */
+/* Entry points                                                          */
+/* ===================================================================== */
+
+/*
+ * goc_main runs main_fn(argc, argv) as the main goroutine (goroutine 1) on
+ * the runtime's worker threads and, when it returns, exits the process with
+ * its return value as the status — goroutines still running are abandoned,
+ * as in Go.  Call it once, from the program's real main:
+ *
+ *     static int real_main(int argc, char **argv) { ... }
+ *     int main(int argc, char **argv) { return goc_main(real_main, argc, argv); }
+ *
+ * Never returns.
+ */
+GOC_NORETURN int goc_main(int (*main_fn)(int, char **), int argc, char **argv);
+
+/*
+ * goc_run runs fn(arg) as a goroutine and blocks the calling OS thread (which
+ * must not itself be a goroutine) until fn returns, then returns its result.
+ * The runtime starts on first use and keeps running afterwards, so goc_run
+ * may be called repeatedly (the unit tests do).  Goroutines that fn started
+ * keep running after it returns.
+ */
+int goc_run(int (*fn)(void *), void *arg);
+
+/* ===================================================================== */
+/* Goroutines                                                            */
+/* ===================================================================== */
+
+/*
+ * goc_go starts fn(arg) in a new goroutine and returns at once.  The new
+ * goroutine records the caller's file and line for goroutine dumps and panic
+ * reports.  Ownership of arg is the caller's business; the runtime only
+ * passes it on.
+ */
+#define goc_go(fn, arg) goc_go_at((fn), (arg), __FILE__, __LINE__)
+void goc_go_at(void (*fn)(void *), void *arg, const char *file, int line);
+
+/* goc_yield lets other goroutines run; the caller stays runnable. */
+void goc_yield(void);
+
+/* goc_goid returns the running goroutine's id (1 for the main goroutine), 0
+ * outside goroutines. */
+int64_t goc_goid(void);
+
+/* goc_num_goroutine returns the number of live goroutines. */
+int goc_num_goroutine(void);
+
+/* goc_maxprocs returns the number of worker threads. */
+int goc_maxprocs(void);
+
+/* ===================================================================== */
+/* Channels                                                              */
+/* ===================================================================== */
+
+/*
+ * A channel carries elements of a fixed size.  NULL is the nil channel: send
+ * and receive on it block forever, a select case on it is never ready.
+ * Channels are never freed by the program (the collector owns them).
+ */
+typedef struct goc_chan goc_chan;
+
+/* goc_chan_make returns a channel of elem_size-byte elements with buffer
+ * capacity cap (0: unbuffered).  Panics "makechan: size out of range" when
+ * cap is negative or too large. */
+goc_chan *goc_chan_make(size_t elem_size, int64_t cap);
+
+/* goc_chan_send copies elem_size bytes from elem into c, blocking until a
+ * receiver takes them (unbuffered) or a buffer slot is free.  Panics "send on
+ * closed channel". */
+void goc_chan_send(goc_chan *c, const void *elem);
+
+/* goc_chan_recv blocks until a value is available and copies it into elem
+ * (which may be NULL to discard it).  Returns true for a value sent by a
+ * sender, false when c is closed and drained; then *elem is zeroed. */
+bool goc_chan_recv(goc_chan *c, void *elem);
+
+/* Non-blocking forms: return true when the operation happened.  For
+ * goc_chan_try_recv, *ok (may be NULL) tells a real value from a close. */
+bool goc_chan_try_send(goc_chan *c, const void *elem);
+bool goc_chan_try_recv(goc_chan *c, void *elem, bool *ok);
+
+/* goc_chan_close: no more sends; receivers drain the buffer, then get zero
+ * values.  Panics "close of nil channel" / "close of closed channel". */
+void goc_chan_close(goc_chan *c);
+
+/* Number of queued elements and buffer capacity; 0 for the nil channel. */
+int goc_chan_len(goc_chan *c);
+int goc_chan_cap(goc_chan *c);
+
+/* ===================================================================== */
+/* select                                                                */
+/* ===================================================================== */
+
+enum goc_select_dir { GOC_SELECT_RECV = 0, GOC_SELECT_SEND = 1 };
+
+/* One case of a select.  For a send, elem points at the value to send; for a
+ * receive, at the place that receives it (or NULL to discard), and ok is set
+ * to the comma-ok result of the chosen case. */
+typedef struct goc_select_case {
+    goc_chan *chan;
+    void *elem;
+    int dir; /* enum goc_select_dir */
+    bool ok;
+} goc_select_case;
+
+/*
+ * goc_select waits until one of the n cases can proceed, performs it and
+ * returns its index.  When several can, one is chosen uniformly at random.
+ * With has_default and no case ready it returns -1 at once.  n == 0 without
+ * default blocks forever.  Panics "send on closed channel" when the chosen
+ * case sends on a closed channel.
+ */
+int goc_select(goc_select_case *cases, int n, bool has_default);
+
+/* ===================================================================== */
+/* Time                                                                  */
+/* ===================================================================== */
+
+#define GOC_NANOSECOND  ((int64_t)1)
+#define GOC_MICROSECOND ((int64_t)1000)
+#define GOC_MILLISECOND ((int64_t)1000000)
+#define GOC_SECOND      ((int64_t)1000000000)
+
+/* Monotonic clock in nanoseconds (arbitrary origin). */
+int64_t goc_nanotime(void);
+
+/* goc_sleep blocks the goroutine for at least d nanoseconds (d <= 0 returns
+ * at once after a yield). */
+void goc_sleep(int64_t d);
+
+/*
+ * A timer delivers the monotonic time (int64_t) on its channel once, d after
+ * it was started.  The channel has capacity 1, so an unread tick is not lost.
+ */
+typedef struct goc_timer goc_timer;
+goc_timer *goc_timer_new(int64_t d);
+goc_chan *goc_timer_chan(goc_timer *t);
+/* Stop prevents the timer from firing; returns true if it stopped a pending
+ * timer, false if it had already fired or been stopped. */
+bool goc_timer_stop(goc_timer *t);
+/* Reset restarts the timer to fire d from now; returns what Stop would have
+ * returned.  As in Go, drain the channel first if the timer had fired. */
+bool goc_timer_reset(goc_timer *t, int64_t d);
+
+/* goc_timer_after_func runs fn(arg) in its own goroutine d from now. */
+goc_timer *goc_timer_after_func(int64_t d, void (*fn)(void *), void *arg);
+
+/* goc_after returns a channel that receives the time d from now. */
+goc_chan *goc_after(int64_t d);
+
+/* A ticker delivers the time on its channel every d (d > 0, else panic
+ * "non-positive interval for NewTicker"); slow receivers miss ticks. */
+typedef struct goc_ticker goc_ticker;
+goc_ticker *goc_ticker_new(int64_t d);
+goc_chan *goc_ticker_chan(goc_ticker *t);
+void goc_ticker_stop(goc_ticker *t);
+void goc_ticker_reset(goc_ticker *t, int64_t d);
+
+/* ===================================================================== */
+/* sync: zero values are ready to use; never copy one after first use.    */
+/* ===================================================================== */
+
+/* Private layout shared by the sync types: a lock word, a semaphore count
+ * and a FIFO of parked goroutines.  Fields are the runtime's; do not touch
+ * them. */
+typedef struct goc_waitq {
+    uint32_t lock;
+    uint32_t sema;
+    void *head;
+    void *tail;
+} goc_waitq;
+
+typedef struct goc_mutex {
+    uint32_t state;
+    uint32_t pad;
+    goc_waitq q;
+} goc_mutex;
+void goc_mutex_lock(goc_mutex *m);
+bool goc_mutex_trylock(goc_mutex *m);
+/* Unlocking an unlocked mutex is fatal, as in Go:
+ * "fatal error: sync: unlock of unlocked mutex", exit 2. */
+void goc_mutex_unlock(goc_mutex *m);
+
+typedef struct goc_rwmutex {
+    goc_mutex w;          /* held by writers between themselves */
+    int32_t readers;      /* active readers; negative while a writer waits */
+    int32_t departing;    /* readers the waiting writer still waits for */
+    goc_waitq readerq;
+    goc_waitq writerq;
+} goc_rwmutex;
+void goc_rwmutex_lock(goc_rwmutex *rw);
+/* Misuse is fatal, as in Go: "sync: Unlock of unlocked RWMutex" and
+ * "sync: RUnlock of unlocked RWMutex". */
+void goc_rwmutex_unlock(goc_rwmutex *rw);
+void goc_rwmutex_rlock(goc_rwmutex *rw);
+void goc_rwmutex_runlock(goc_rwmutex *rw);
+
+typedef struct goc_waitgroup {
+    int64_t count;
+    goc_waitq q;
+} goc_waitgroup;
+/* Panics "sync: negative WaitGroup counter". */
+void goc_waitgroup_add(goc_waitgroup *wg, int64_t delta);
+void goc_waitgroup_done(goc_waitgroup *wg);
+void goc_waitgroup_wait(goc_waitgroup *wg);
+
+typedef struct goc_once {
+    uint32_t done;
+    uint32_t pad;
+    goc_mutex m;
+} goc_once;
+/* Runs fn(arg) exactly once over all calls; every caller returns after it
+ * has completed. */
+void goc_once_do(goc_once *o, void (*fn)(void *), void *arg);
+
+/* A condition variable tied to a mutex (set m before first use, or use
+ * goc_cond_init). */
+typedef struct goc_cond {
+    goc_mutex *m;
+    goc_waitq q;
+} goc_cond;
+void goc_cond_init(goc_cond *c, goc_mutex *m);
+/* Atomically unlocks c->m and parks; relocks before returning. */
+void goc_cond_wait(goc_cond *c);
+void goc_cond_signal(goc_cond *c);
+void goc_cond_broadcast(goc_cond *c);
+
+/* ===================================================================== */
+/* context                                                               */
+/* ===================================================================== */
+
+/*
+ * Contexts carry cancellation down a tree, as Go's context package.  They are
+ * never freed by the program.  Errors are the strings Go uses:
+ * "context canceled" and "context deadline exceeded".
+ */
+typedef struct goc_context goc_context;
+typedef void (*goc_cancel_func)(void);   /* see goc_context_cancel */
+
+goc_context *goc_context_background(void);
+/* A child that is cancelled by goc_context_cancel(child) or when parent is. */
+goc_context *goc_context_with_cancel(goc_context *parent);
+goc_context *goc_context_with_deadline(goc_context *parent, int64_t deadline_nanotime);
+goc_context *goc_context_with_timeout(goc_context *parent, int64_t d);
+/* Cancels ctx and its descendants; idempotent. */
+void goc_context_cancel(goc_context *ctx);
+/* A channel (of int elements) that is closed when ctx is cancelled; NULL
+ * (never ready) for the background context. */
+goc_chan *goc_context_done(goc_context *ctx);
+/* NULL while ctx is live, else the error that ended it. */
+const char *goc_context_err(goc_context *ctx);
+/* The deadline as a goc_nanotime value; false if there is none. */
+bool goc_context_deadline(goc_context *ctx, int64_t *deadline);
+
+/* ===================================================================== */
+/* panic, defer and recover                                              */
+/* ===================================================================== */
+
+/*
+ * goc_panic stops the goroutine with a formatted message and unwinds it,
+ * running deferred calls (latest first).  A deferred call that calls
+ * goc_recover ends the panic, and execution continues where the frame that
+ * registered it was entered (goc_frame_enter returns nonzero there), which
+ * the function then leaves with a zero value.  Unrecovered, the program
+ * prints "panic: MESSAGE", the goroutine and where it was created, and exits
+ * with status 2.
+ */
+GOC_NORETURN void goc_panic(const char *fmt, ...) GOC_PRINTF(1, 2);
+
+/* Inside a deferred call run by a panic: returns the panic message and stops
+ * the panic.  Anywhere else: NULL. */
+const char *goc_recover(void);
+
+/*
+ * A frame groups the deferred calls of one function activation.
+ *
+ *     int f(void) {
+ *         goc_frame fr;
+ *         if (goc_frame_enter(&fr)) return 0;     // a defer recovered
+ *         goc_defer(&fr, unlock_it, &mu);
+ *         ...
+ *         goc_frame_leave(&fr);                   // runs the defers, LIFO
+ *         return 1;
+ *     }
+ *
+ * Frames nest along the goroutine's calls; leave every frame you enter, on
+ * every return path.  The fields are the runtime's.
+ */
+typedef struct goc_defer_rec goc_defer_rec;
+typedef struct goc_frame {
+    struct goc_frame *link;
+    goc_defer_rec *defers;
+    void *jb[5];              /* __builtin_setjmp buffer */
+} goc_frame;
+
+void goc_frame_push(goc_frame *f);
+/* goc_frame_enter returns 0 on entry, nonzero when a panic was recovered by
+ * one of this frame's defers (the frame is then already left). */
+#define goc_frame_enter(f) (goc_frame_push(f), __builtin_setjmp((f)->jb))
+/* Registers fn(arg) to run when f is left or unwound. */
+void goc_defer(goc_frame *f, void (*fn)(void *), void *arg);
+/* Runs f's deferred calls, latest first, and pops f. */
+void goc_frame_leave(goc_frame *f);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOC_H */

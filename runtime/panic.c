@@ -1,0 +1,174 @@
+/*
+ * panic.c — the runtime side of defer, panic and recover.
+ *
+ * Each goroutine has a chain of frames (goc_frame, innermost first), one per
+ * function activation that defers something; each frame holds its deferred
+ * calls, latest first.  goc_frame_leave runs a frame's calls LIFO.  The
+ * translator open-codes defers outside loops and uses this chain for the
+ * rest and for unwinding.
+ *
+ * A panic runs deferred calls from the innermost frame outwards.  A deferred
+ * call that calls goc_recover marks the panic recovered; the runtime then
+ * runs the rest of that frame's deferred calls normally and jumps back into
+ * the frame's function at goc_frame_enter (a __builtin_setjmp, which saves
+ * only the frame and stack pointers), which returns its zero value.
+ *
+ * Nested panics: a deferred call may panic again.  Active panics form a
+ * chain (g->panicking, innermost first); each lives in the C frame of the
+ * rt_panic_run that drives it.  A recovery that lands in frame F abandons
+ * every panic whose driver is deeper on the stack than F, i.e. at a lower
+ * address, since goroutine stacks grow down.
+ *
+ * Unrecovered: print "panic: MSG" (older panics first, as Go does), the
+ * goroutine and where it was created, and exit 2 after flushing stdio.
+ */
+#include "rt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct goc_defer_rec {
+    goc_defer_rec *link;
+    void (*fn)(void *);
+    void *arg;
+};
+
+struct rt_panic {
+    const char *msg;
+    struct rt_panic *link;
+    bool recovered;
+};
+
+void goc_frame_push(goc_frame *f)
+{
+    rt_g *g = rt_needg("goc_frame_enter");
+    f->defers = NULL;
+    f->link = g->frames;
+    g->frames = f;
+}
+
+void goc_defer(goc_frame *f, void (*fn)(void *), void *arg)
+{
+    goc_defer_rec *d = malloc(sizeof *d);
+    if (!d)
+        rt_fatal("out of memory in defer");
+    d->fn = fn;
+    d->arg = arg;
+    d->link = f->defers;
+    f->defers = d;
+}
+
+/* Runs f's deferred calls, latest first, until none are left. */
+static void run_defers(goc_frame *f)
+{
+    goc_defer_rec *d;
+    while ((d = f->defers)) {
+        f->defers = d->link;
+        d->fn(d->arg);
+        free(d);
+    }
+}
+
+void goc_frame_leave(goc_frame *f)
+{
+    rt_g *g = rt_needg("goc_frame_leave");
+    run_defers(f);
+    g->frames = f->link;
+}
+
+const char *goc_recover(void)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered)
+        return NULL;
+    g->panicking->recovered = true;
+    return g->panicking->msg;
+}
+
+static void print_panic_chain(struct rt_panic *p)
+{
+    if (!p)
+        return;
+    print_panic_chain(p->link);
+    fprintf(stderr, p->link ? "\tpanic: %s\n" : "panic: %s\n", p->msg);
+}
+
+static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
+{
+    fflush(stdout);
+    print_panic_chain(p);
+    if (g) {
+        fprintf(stderr, "\ngoroutine %lld [running]:\n", (long long)g->id);
+        if (g->parent_id)
+            fprintf(stderr, "created by goroutine %lld at %s:%d\n", (long long)g->parent_id,
+                    g->created_file ? g->created_file : "?", g->created_line);
+        else
+            fprintf(stderr, "created at %s:%d\n", g->created_file ? g->created_file : "?",
+                    g->created_line);
+    }
+    fflush(stderr);
+    _exit(2);
+}
+
+static RT_NORETURN void panic_run(const char *msg)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    struct rt_panic p = { msg, NULL, false };
+    if (!g || g == &m->g0)
+        die(NULL, &p);
+    p.link = g->panicking;
+    g->panicking = &p;
+    goc_frame *f;
+    while ((f = g->frames)) {
+        goc_defer_rec *d = f->defers;
+        if (!d) {
+            g->frames = f->link;
+            continue;
+        }
+        f->defers = d->link;
+        d->fn(d->arg);
+        free(d);
+        if (!p.recovered)
+            continue;
+        /* Recovered: abandon the panics driven from deeper than f, finish
+         * f's defers normally, and land in f. */
+        while (g->panicking && (char *)g->panicking < (char *)f)
+            g->panicking = g->panicking->link;
+        run_defers(f);
+        g->frames = f->link;
+        __builtin_longjmp(f->jb, 1);
+    }
+    die(g, g->panicking);
+}
+
+void rt_panic(const char *msg)
+{
+    panic_run(msg);
+}
+
+void goc_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = "panic (message lost: out of memory)";
+    va_end(ap);
+    panic_run(msg);
+}
+
+void rt_goexit_frames(rt_g *g)
+{
+    /* A goroutine that returns with frames still entered skipped a leave:
+     * run them so no deferred call is lost. */
+    goc_frame *f;
+    while ((f = g->frames)) {
+        run_defers(f);
+        g->frames = f->link;
+    }
+}

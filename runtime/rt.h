@@ -1,0 +1,320 @@
+/*
+ * rt.h — the runtime's internal header: glossary, core structures, and the
+ * prototypes shared between runtime files, grouped by the file defining them.
+ *
+ * Glossary (as in Go's runtime)
+ *   G  a goroutine: a stack, a saved context, a status.  rt_g.
+ *   M  an OS thread that runs goroutines.  It has its own scheduler stack
+ *      (g0, the thread's original stack) where it looks for work and sleeps.
+ *   P  a processor: the right to run goroutines, with a local run queue, a
+ *      timer heap and a cache of free Gs.  GOC_MAXPROCS Ps exist; an M must
+ *      hold a P to run Gs.  Today every M owns one P for life; the split
+ *      exists so that a monitor can later hand a P whose M is stuck in a
+ *      blocking C call to a fresh M, as Go's sysmon does.
+ *
+ * Switching
+ *   A goroutine that blocks calls rt_park(unlock, arg, reason).  rt_park
+ *   switches straight to the next runnable G of the P when there is one
+ *   (no detour through g0), else to g0.  The `unlock` callback then runs on
+ *   the *new* context (rt_switch_finish), after the parking G's registers
+ *   are saved: only then may another M see the parked G (e.g. in a channel's
+ *   wait queue) and rt_ready it.  The same after-switch hook frees the stack
+ *   of an exiting G once nothing runs on it any more.
+ *
+ * Thread-locals move under a goroutine
+ *   A G may resume on another M after any switch.  The compiler may cache the
+ *   address of a __thread variable across calls, so the current M is only
+ *   read through rt_getm(), a non-inlined call, and re-read after anything
+ *   that may switch.
+ *
+ * Lock order (acquire left before right; never hold a runtime lock while
+ * switching except as the `unlock` argument of rt_park):
+ *   select's channels (by address) < one channel < waitq locks
+ *   < P timer lock < sched.lock < allg lock
+ */
+#ifndef GOC_RT_H
+#define GOC_RT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goc.h"
+
+#define RT_HIDDEN __attribute__((visibility("hidden")))
+#define RT_NORETURN __attribute__((noreturn))
+#define RT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RT_CACHELINE 64
+
+typedef struct rt_g rt_g;
+typedef struct rt_m rt_m;
+typedef struct rt_p rt_p;
+typedef struct rt_waiter rt_waiter;
+typedef struct rt_timer rt_timer;
+
+/* ---------------------------------------------------------------------- */
+/* lock.c: a futex mutex for short runtime critical sections              */
+/* ---------------------------------------------------------------------- */
+
+/* 0 unlocked, 1 locked, 2 locked with sleepers.  Spins briefly, then sleeps
+ * on a futex: it blocks the OS thread, so hold it only for a few hundred
+ * instructions and never across a goroutine switch. */
+typedef struct rt_lock { _Atomic uint32_t state; } rt_lock;
+
+void rt_lock_slow(rt_lock *l);
+void rt_unlock_slow(rt_lock *l);
+static inline void rt_lock_acquire(rt_lock *l)
+{
+    uint32_t zero = 0;
+    if (!atomic_compare_exchange_weak_explicit(&l->state, &zero, 1,
+            memory_order_acquire, memory_order_relaxed))
+        rt_lock_slow(l);
+}
+static inline void rt_lock_release(rt_lock *l)
+{
+    if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2)
+        rt_unlock_slow(l);
+}
+
+/* Futex helpers: sleep while *addr == val (timeout_ns < 0: no timeout);
+ * wake up to n sleepers. */
+void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+void rt_futex_wake(_Atomic uint32_t *addr, int n);
+
+/* ---------------------------------------------------------------------- */
+/* Goroutines                                                             */
+/* ---------------------------------------------------------------------- */
+
+enum rt_gstatus {
+    RT_G_IDLE,      /* in a free list, no goroutine                 */
+    RT_G_RUNNABLE,  /* in a run queue or runnext                    */
+    RT_G_RUNNING,   /* on an M                                      */
+    RT_G_WAITING,   /* parked; wait_reason says on what             */
+    RT_G_DEAD,      /* finished; stack not yet reused               */
+};
+
+/* A wait record: a G queued on a channel (Go's sudog).  It lives on the
+ * parked G's stack, which stays put while it waits. */
+struct rt_waiter {
+    rt_g *g;
+    rt_waiter *next, *prev;
+    void *elem;            /* value to send, or where to receive        */
+    struct goc_chan *c;
+    int case_index;        /* select: which case this record stands for */
+    bool is_select;
+    bool queued;           /* in c's queue (channel lock)               */
+    bool success;          /* woken by a real transfer (not a close)    */
+};
+
+struct rt_g {
+    void *sp;                      /* saved stack pointer when not running */
+    _Atomic uint32_t status;       /* enum rt_gstatus                      */
+    int64_t id;
+    void (*fn)(void *);
+    void *arg;
+    char *stack_lo, *stack_hi;     /* usable stack [lo, hi)                */
+    size_t stack_class;            /* 0: pooled slot, else size of own map */
+    rt_g *schedlink;               /* global run queue, free lists         */
+    rt_g *allnext, *allprev;       /* all live Gs (allg lock)              */
+    const char *wait_reason;       /* set while WAITING                    */
+    const void *wait_on;           /* the channel/lock waited on, for dumps */
+    const char *created_file;
+    int created_line;
+    int64_t parent_id;
+    rt_m *m;                       /* M running it, while RUNNING          */
+
+    /* select: the first waker to flip this from 0 to 1 wins the G. */
+    _Atomic uint32_t select_done;
+    rt_waiter *select_winner;      /* set by the winning waker             */
+
+    /* panic/defer (panic.c) */
+    goc_frame *frames;             /* innermost frame first                */
+    struct rt_panic *panicking;    /* innermost active panic               */
+
+    void *timer;                   /* sleep timer, created on first sleep  */
+    void *tsan_fiber;              /* ThreadSanitizer fiber                */
+    void *asan_fake_stack;
+};
+
+/* ---------------------------------------------------------------------- */
+/* P and M                                                                */
+/* ---------------------------------------------------------------------- */
+
+#define RT_RUNQ_SIZE 256
+
+struct rt_p {
+    int id;
+    /* Local run queue: a ring written by the owner at tail, consumed by the
+     * owner and thieves at head with CAS (Go's runq). */
+    _Atomic uint32_t runq_head;
+    _Atomic uint32_t runq_tail;
+    rt_g *_Atomic runq[RT_RUNQ_SIZE];
+    rt_g *_Atomic runnext;       /* next to run, ahead of the queue      */
+    uint32_t schedtick;          /* incremented on every schedule        */
+    _Atomic uint32_t status;     /* 0 idle, 1 running (for the monitor)  */
+    _Atomic uint32_t sysmon_tick;
+
+    rt_g *gfree;                 /* free Gs with stacks (owner only)     */
+    int ngfree;
+
+    /* timer.c: a 4-ary min-heap of timers, guarded by timer_lock. */
+    rt_lock timer_lock;
+    rt_timer **timers;
+    int ntimers, timers_cap;
+    _Atomic int64_t timer0_when; /* earliest deadline, 0 when none       */
+
+    rt_m *m;
+    uint64_t rand_state;
+} __attribute__((aligned(RT_CACHELINE)));
+
+struct rt_m {
+    int id;
+    rt_p *p;
+    rt_g *curg;
+    rt_g g0;                     /* the scheduler context on the thread stack */
+    bool spinning;
+    rt_m *idle_next;             /* sched.idle list                      */
+    _Atomic uint32_t park;       /* futex word for sleeping when idle    */
+
+    /* After-switch hook: run by whoever resumes on this M next. */
+    void (*after_fn)(rt_g *prev, void *arg);
+    rt_g *after_g;
+    void *after_arg;
+
+    uint64_t rand_state;
+    void *altstack;
+} __attribute__((aligned(RT_CACHELINE)));
+
+/* The scheduler's global state. */
+typedef struct rt_sched {
+    rt_lock lock;                /* guards the fields up to `idle`       */
+    rt_g *runq_head, *runq_tail; /* global run queue                     */
+    int runq_size;
+    rt_m *idle;                  /* Ms sleeping without work             */
+    _Atomic int32_t npidle;
+    _Atomic int32_t nmspinning;
+    int nprocs;
+    rt_p *ps;
+    rt_m *ms;
+    _Atomic int64_t goid_gen;
+    _Atomic int32_t ngoroutines;
+
+    rt_lock allg_lock;
+    rt_g *allg;                  /* every live G (for dumps and the GC)  */
+
+    _Atomic uint32_t sysmon_wake;/* futex word: sysmon sleeps while all idle */
+    _Atomic bool started;
+    _Atomic bool exiting;
+    size_t stack_size;
+    int64_t schedtrace_ms;
+    _Atomic int32_t nblocking;   /* external wakers (signals, netpoll...) */
+} rt_sched;
+
+extern rt_sched rt_sched_state RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* sched.c                                                                */
+/* ---------------------------------------------------------------------- */
+
+rt_m *rt_getm(void) RT_HIDDEN;           /* never cached: see top comment */
+static inline rt_g *rt_getg(void)
+{
+    rt_m *m = rt_getm();
+    return m ? m->curg : NULL;
+}
+/* The running goroutine; panics when called outside one. */
+rt_g *rt_needg(const char *what) RT_HIDDEN;
+
+void rt_init(void) RT_HIDDEN;
+rt_g *rt_spawn(void (*fn)(void *), void *arg, const char *file, int line) RT_HIDDEN;
+/* Parks the running G.  unlock(g, arg), if not NULL, runs after the G's
+ * context is saved, on whatever runs next on this M. */
+void rt_park(void (*unlock)(rt_g *, void *), void *arg, const char *reason,
+             const void *wait_on) RT_HIDDEN;
+/* Makes a parked G runnable (any thread, including non-goroutine ones). */
+void rt_ready(rt_g *g) RT_HIDDEN;
+uint32_t rt_fastrand(void) RT_HIDDEN;
+/* Called with the allg lock; visits every live G. */
+void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg) RT_HIDDEN;
+/* Prints every goroutine to stderr (SIGQUIT, deadlock). */
+void rt_dump_goroutines(void) RT_HIDDEN;
+/* Wakes an idle M if some P is idle and nobody spins. */
+void rt_wakep(void) RT_HIDDEN;
+/* Tells idle Ms that the timer set changed (an earlier deadline). */
+void rt_timers_changed(int64_t when) RT_HIDDEN;
+RT_NORETURN void rt_fatal(const char *fmt, ...) RT_HIDDEN;
+RT_NORETURN void rt_throw(const char *msg) RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* stack.c                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Returns a G with a stack of `size` bytes (0: the default), from the P's
+ * pool when possible.  The G struct lives at the top of its stack. */
+rt_g *rt_stack_alloc_g(rt_p *p, size_t size) RT_HIDDEN;
+void rt_stack_free_g(rt_p *p, rt_g *g) RT_HIDDEN;
+/* Installs the SIGSEGV handler and the current thread's signal stack. */
+void rt_stack_init_thread(rt_m *m) RT_HIDDEN;
+void rt_stack_init(void) RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* timer.c                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* A runtime timer: f(arg, seq) runs on an M's scheduler (not in a
+ * goroutine) at `when`, then again every `period` if nonzero.  f must not
+ * block: it may rt_ready a G or try_send on a channel. */
+struct rt_timer {
+    int64_t when;
+    int64_t period;
+    void (*f)(void *arg, int64_t now);
+    void *arg;
+    rt_p *p;            /* heap it is in, NULL when not pending (p lock) */
+    int index;          /* position in that heap                         */
+};
+/* Adds t (not pending) to the current P's heap, firing at t->when. */
+void rt_timer_start(rt_timer *t) RT_HIDDEN;
+/* Removes t if pending; returns whether it was. */
+bool rt_timer_stop(rt_timer *t) RT_HIDDEN;
+/* Runs p's expired timers (all of them if force); returns the earliest
+ * remaining deadline or 0. */
+int64_t rt_timers_run(rt_p *p, int64_t now, bool try_only) RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* chan.c / select.c                                                      */
+/* ---------------------------------------------------------------------- */
+
+struct goc_chan {
+    rt_lock lock;
+    uint32_t closed;
+    size_t elem_size;
+    uint64_t cap;          /* buffer slots                               */
+    uint64_t count;        /* queued elements                            */
+    uint64_t sendx, recvx; /* ring indices                               */
+    rt_waiter *recvq_head, *recvq_tail;  /* FIFO of parked receivers     */
+    rt_waiter *sendq_head, *sendq_tail;  /* FIFO of parked senders       */
+    char *buf;
+};
+
+/* ---------------------------------------------------------------------- */
+/* panic.c                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* A runtime panic with Go's message, recoverable like goc_panic. */
+RT_NORETURN void rt_panic(const char *msg) RT_HIDDEN;
+/* Called when a G's function returns or a panic reaches the top. */
+void rt_goexit_frames(rt_g *g) RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* sanitizer annotations (san.c)                                          */
+/* ---------------------------------------------------------------------- */
+
+void rt_san_new_g(rt_g *g) RT_HIDDEN;
+void rt_san_free_g(rt_g *g) RT_HIDDEN;
+/* Around rt_ctx_switch from `from` to `to`. */
+void rt_san_before_switch(rt_g *from, rt_g *to, bool from_exiting) RT_HIDDEN;
+void rt_san_after_switch(rt_g *now) RT_HIDDEN;
+
+#endif

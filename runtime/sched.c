@@ -1,0 +1,975 @@
+/*
+ * sched.c — the M:N scheduler: run queues, spawning, parking, stealing,
+ * idling, the monitor thread and the entry points.
+ *
+ * Design (after Go's proc.go; see rt.h for G, M and P)
+ *
+ *   Each P has a bounded lock-free ring of 256 runnable Gs plus a "runnext"
+ *   slot.  A G readied by the running G (a channel hand-off) goes to runnext,
+ *   so a producer/consumer pair ping-pongs on one P with no queueing and no
+ *   cache misses; the G it displaces goes to the ring.  A full ring moves half
+ *   of itself to the global queue (a list under sched.lock), which Ps check
+ *   every 61 schedules so nothing starves there.
+ *
+ *   A P with nothing to run becomes "spinning": it steals half of another
+ *   P's ring (four rounds over all Ps in random order; runnext only in the
+ *   last round) and runs other Ps' due timers.  At most half of the busy Ps
+ *   spin at once.  A P that finds nothing parks its M on a futex with a
+ *   timeout at the earliest timer of any P.  The protocol that prevents lost
+ *   wake-ups: rt_wakep wakes an idle M only when nobody spins, and a spinning
+ *   M that gives up decrements nmspinning *before* re-checking every queue
+ *   (both sides use sequentially consistent atomics), so work submitted
+ *   concurrently is seen either by the re-check or by the submitter's
+ *   rt_wakep.
+ *
+ *   Readying a G wakes another M only when its P already has other work
+ *   queued: a single readied G usually runs as soon as the readier blocks,
+ *   and waking a thread costs microseconds.  The monitor thread (sysmon)
+ *   bounds the cost of that bet: it looks at the Ps every 20 us to 10 ms and
+ *   wakes an idle M for any P whose queue holds work.  Sysmon is also where
+ *   preemption requests and the hand-off of Ps stuck in blocking C calls
+ *   belong; when every P is idle it sleeps on a futex, so an idle program
+ *   uses no CPU.
+ *
+ *   Switching G to G goes straight from one goroutine stack to the next
+ *   (rt_park picks the next G itself); g0, the thread's own stack, is used
+ *   only to look for work and sleep.
+ *
+ * Deadlock.  When the last P goes idle, no timer is pending, nothing
+ * external can wake a goroutine (sched.nblocking == 0) and goroutines exist
+ * while a goc_main or goc_run waits, every goroutine is blocked for good:
+ * report it as Go does and exit 2.
+ */
+#include "rt.h"
+#include "ctx.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+rt_sched rt_sched_state;
+#define S rt_sched_state
+
+static __thread rt_m *tls_m;
+static _Atomic int32_t nrunwaiters;  /* goc_main/goc_run callers waiting */
+
+__attribute__((noinline)) rt_m *rt_getm(void)
+{
+    rt_m *m = tls_m;
+    __asm__ volatile("" ::: "memory");
+    return m;
+}
+
+rt_g *rt_needg(const char *what)
+{
+    rt_m *m = rt_getm();
+    if (!m || !m->curg || m->curg == &m->g0)
+        rt_fatal("%s called outside a goroutine", what);
+    return m->curg;
+}
+
+uint32_t rt_fastrand(void)
+{
+    rt_m *m = rt_getm();
+    static _Atomic uint64_t shared;
+    uint64_t *st = m ? &m->rand_state : NULL;
+    uint64_t x = st ? (*st += 0xa0761d6478bd642fULL)
+                    : atomic_fetch_add(&shared, 0xa0761d6478bd642fULL);
+    __uint128_t t = (__uint128_t)x * (x ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((uint64_t)(t >> 64) ^ (uint64_t)t);
+}
+
+void rt_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("fatal error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    _exit(2);
+}
+
+void rt_throw(const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "fatal error: runtime: %s\n", msg);
+    abort();
+}
+
+int64_t goc_nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Run queues                                                             */
+/* ---------------------------------------------------------------------- */
+
+static bool runq_empty(rt_p *p)
+{
+    uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+    return h == t && atomic_load_explicit(&p->runnext, memory_order_acquire) == NULL;
+}
+
+/* Caller holds sched.lock.  Appends the chain head..tail of n Gs. */
+static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
+{
+    tail->schedlink = NULL;
+    if (S.runq_tail)
+        S.runq_tail->schedlink = head;
+    else
+        S.runq_head = head;
+    S.runq_tail = tail;
+    S.runq_size += n;
+}
+
+/* Moves half of p's full ring plus g to the global queue.  Fails (false)
+ * when thieves moved the head meanwhile; the caller then retries. */
+static bool runq_put_slow(rt_p *p, rt_g *g, uint32_t h, uint32_t t)
+{
+    rt_g *batch[RT_RUNQ_SIZE / 2 + 1];
+    uint32_t n = (t - h) / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&p->runq[(h + i) % RT_RUNQ_SIZE],
+                                        memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&p->runq_head, &h, h + n,
+            memory_order_release, memory_order_relaxed))
+        return false;
+    batch[n] = g;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    rt_lock_acquire(&S.lock);
+    globrunq_put_batch(batch[0], batch[n], (int)n + 1);
+    rt_lock_release(&S.lock);
+    return true;
+}
+
+/* Owner only.  With next, g takes runnext and the G it displaces goes to
+ * the ring.  Returns whether other work was already queued. */
+static bool runq_put(rt_p *p, rt_g *g, bool next)
+{
+    bool busy = false;
+    if (next) {
+        rt_g *old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
+        if (!old)
+            return !runq_empty(p) && atomic_load_explicit(&p->runq_head,
+                       memory_order_relaxed) != atomic_load_explicit(&p->runq_tail,
+                       memory_order_relaxed);
+        g = old;
+        busy = true;
+    }
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (t - h < RT_RUNQ_SIZE) {
+            atomic_store_explicit(&p->runq[t % RT_RUNQ_SIZE], g, memory_order_relaxed);
+            atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
+            return busy || t != h;
+        }
+        if (runq_put_slow(p, g, h, t))
+            return true;
+    }
+}
+
+/* Owner only: runnext first, then the ring's head. */
+static rt_g *runq_get(rt_p *p)
+{
+    rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                    memory_order_acq_rel, memory_order_relaxed))
+        return next;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (t == h)
+            return NULL;
+        rt_g *g = atomic_load_explicit(&p->runq[h % RT_RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&p->runq_head, &h, h + 1,
+                memory_order_release, memory_order_relaxed))
+            return g;
+    }
+}
+
+/* Copies half of victim's ring into p's ring starting at index `at`;
+ * returns how many.  With steal_next, an otherwise empty victim gives up
+ * its runnext, after a short pause that lets a running owner take it. */
+static uint32_t runq_grab(rt_p *victim, rt_p *p, uint32_t at, bool steal_next)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->runq_head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&victim->runq_tail, memory_order_acquire);
+        uint32_t n = t - h;
+        n -= n / 2;
+        if (n == 0) {
+            if (!steal_next)
+                return 0;
+            rt_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+            if (!next)
+                return 0;
+            if (atomic_load_explicit(&victim->status, memory_order_relaxed)) {
+                struct timespec ts = { 0, 3000 };
+                nanosleep(&ts, NULL);
+            }
+            if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
+                    memory_order_acq_rel, memory_order_relaxed))
+                continue;
+            atomic_store_explicit(&p->runq[at % RT_RUNQ_SIZE], next, memory_order_relaxed);
+            return 1;
+        }
+        if (n > RT_RUNQ_SIZE / 2)
+            continue;   /* read h and t inconsistently; retry */
+        for (uint32_t i = 0; i < n; i++) {
+            rt_g *g = atomic_load_explicit(&victim->runq[(h + i) % RT_RUNQ_SIZE],
+                                           memory_order_relaxed);
+            atomic_store_explicit(&p->runq[(at + i) % RT_RUNQ_SIZE], g,
+                                  memory_order_relaxed);
+        }
+        if (atomic_compare_exchange_strong_explicit(&victim->runq_head, &h, h + n,
+                memory_order_release, memory_order_relaxed))
+            return n;
+    }
+}
+
+/* Steals into p (whose ring must be empty) and returns one G to run. */
+static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
+{
+    uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+    uint32_t n = runq_grab(victim, p, t, steal_next);
+    if (n == 0)
+        return NULL;
+    n--;
+    rt_g *g = atomic_load_explicit(&p->runq[(t + n) % RT_RUNQ_SIZE], memory_order_relaxed);
+    if (n)
+        atomic_store_explicit(&p->runq_tail, t + n, memory_order_release);
+    return g;
+}
+
+/* Caller holds sched.lock.  Takes a fair share of the global queue: one
+ * to return, the rest into p's ring. */
+static rt_g *globrunq_get(rt_p *p, int max)
+{
+    if (S.runq_size == 0)
+        return NULL;
+    int n = S.runq_size / S.nprocs + 1;
+    if (n > S.runq_size) n = S.runq_size;
+    if (max > 0 && n > max) n = max;
+    if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
+    S.runq_size -= n;
+    rt_g *g = S.runq_head;
+    S.runq_head = g->schedlink;
+    for (int i = 1; i < n; i++) {
+        rt_g *x = S.runq_head;
+        S.runq_head = x->schedlink;
+        runq_put(p, x, false);
+    }
+    if (!S.runq_head)
+        S.runq_tail = NULL;
+    return g;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waking idle Ms                                                         */
+/* ---------------------------------------------------------------------- */
+
+static _Atomic uint32_t sysmon_sleeping;
+
+static void wake_sysmon(void)
+{
+    if (atomic_load_explicit(&sysmon_sleeping, memory_order_relaxed) &&
+        atomic_exchange(&sysmon_sleeping, 0))
+        rt_futex_wake(&sysmon_sleeping, 1);
+}
+
+/* Removes m from the idle list if it is still there. */
+static bool idle_remove(rt_m *m)
+{
+    bool found = false;
+    rt_lock_acquire(&S.lock);
+    for (rt_m **pp = &S.idle; *pp; pp = &(*pp)->idle_next) {
+        if (*pp == m) {
+            *pp = m->idle_next;
+            atomic_fetch_sub(&S.npidle, 1);
+            atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
+            found = true;
+            break;
+        }
+    }
+    rt_lock_release(&S.lock);
+    return found;
+}
+
+void rt_wakep(void)
+{
+    if (atomic_load(&S.npidle) == 0 || atomic_load(&S.nmspinning) != 0)
+        return;
+    int32_t zero = 0;
+    if (!atomic_compare_exchange_strong(&S.nmspinning, &zero, 1))
+        return;
+    rt_lock_acquire(&S.lock);
+    rt_m *m = S.idle;
+    if (m) {
+        S.idle = m->idle_next;
+        atomic_fetch_sub(&S.npidle, 1);
+        atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
+    }
+    rt_lock_release(&S.lock);
+    if (!m) {
+        atomic_fetch_sub(&S.nmspinning, 1);
+        return;
+    }
+    m->spinning = true;
+    atomic_store_explicit(&m->park, 1, memory_order_release);
+    rt_futex_wake(&m->park, 1);
+    wake_sysmon();
+}
+
+void rt_timers_changed(int64_t when)
+{
+    /* Idle Ms sleep until the earliest timer they saw; wake one so it
+     * recomputes.  Cheap when nobody is idle. */
+    (void)when;
+    if (atomic_load(&S.npidle) == 0)
+        return;
+    rt_lock_acquire(&S.lock);
+    rt_m *m = S.idle;
+    if (m) {
+        S.idle = m->idle_next;
+        atomic_fetch_sub(&S.npidle, 1);
+        atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
+    }
+    rt_lock_release(&S.lock);
+    if (m) {
+        atomic_store_explicit(&m->park, 2, memory_order_release);
+        rt_futex_wake(&m->park, 1);
+        wake_sysmon();
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Switching                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Runs on the context that was just switched to. */
+static void switch_finish(rt_g *now)
+{
+    rt_san_after_switch(now);
+    rt_m *m = rt_getm();
+    if (m->after_fn) {
+        void (*fn)(rt_g *, void *) = m->after_fn;
+        m->after_fn = NULL;
+        fn(m->after_g, m->after_arg);
+    }
+}
+
+static void switch_to(rt_m *m, rt_g *from, rt_g *to, bool exiting)
+{
+    m->curg = to;
+    to->m = m;
+    rt_san_before_switch(from, to, exiting);
+    rt_ctx_switch(&from->sp, to->sp);
+    switch_finish(from);
+}
+
+static uint32_t schedtick_check_global(rt_p *p)
+{
+    return ++p->schedtick % 61 == 0;
+}
+
+/* The next G this P should run without going through g0, or NULL. */
+static rt_g *next_local(rt_m *m)
+{
+    rt_p *p = m->p;
+    if (schedtick_check_global(p) && S.runq_size) {
+        rt_lock_acquire(&S.lock);
+        rt_g *g = globrunq_get(p, 1);
+        rt_lock_release(&S.lock);
+        if (g)
+            return g;
+    }
+    int64_t t0 = atomic_load_explicit(&p->timer0_when, memory_order_relaxed);
+    if (t0 && t0 <= goc_nanotime())
+        return NULL;   /* let g0 run the due timers */
+    return runq_get(p);
+}
+
+void rt_park(void (*unlock)(rt_g *, void *), void *arg, const char *reason,
+             const void *wait_on)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m->curg;
+    g->wait_reason = reason;
+    g->wait_on = wait_on;
+    atomic_store_explicit(&g->status, RT_G_WAITING, memory_order_relaxed);
+    m->after_fn = unlock;
+    m->after_g = g;
+    m->after_arg = arg;
+    rt_g *next = next_local(m);
+    if (next)
+        atomic_store_explicit(&next->status, RT_G_RUNNING, memory_order_relaxed);
+    else
+        next = &m->g0;
+    switch_to(m, g, next, false);
+}
+
+void rt_ready(rt_g *g)
+{
+    atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
+    rt_m *m = rt_getm();
+    if (m && m->p) {
+        if (runq_put(m->p, g, true))
+            rt_wakep();
+        return;
+    }
+    rt_lock_acquire(&S.lock);
+    globrunq_put_batch(g, g, 1);
+    rt_lock_release(&S.lock);
+    rt_wakep();
+}
+
+static void yield_requeue(rt_g *g, void *arg)
+{
+    rt_m *m = rt_getm();
+    atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
+    runq_put(m->p, g, false);
+}
+
+void goc_yield(void)
+{
+    rt_needg("goc_yield");
+    rt_park(yield_requeue, NULL, "yield", NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Spawning and exiting                                                   */
+/* ---------------------------------------------------------------------- */
+
+static rt_p foreign_p;           /* G pool for spawns from non-workers */
+static rt_lock foreign_lock;
+
+static void allg_add(rt_g *g)
+{
+    rt_lock_acquire(&S.allg_lock);
+    g->allprev = NULL;
+    g->allnext = S.allg;
+    if (S.allg)
+        S.allg->allprev = g;
+    S.allg = g;
+    rt_lock_release(&S.allg_lock);
+}
+
+static void allg_remove(rt_g *g)
+{
+    rt_lock_acquire(&S.allg_lock);
+    if (g->allprev)
+        g->allprev->allnext = g->allnext;
+    else
+        S.allg = g->allnext;
+    if (g->allnext)
+        g->allnext->allprev = g->allprev;
+    rt_lock_release(&S.allg_lock);
+}
+
+static void free_dead_g(rt_g *g, void *arg)
+{
+    rt_san_free_g(g);
+    rt_stack_free_g(rt_getm()->p, g);
+}
+
+static RT_NORETURN void goexit(void)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m->curg;
+    rt_goexit_frames(g);
+    m = rt_getm();
+    atomic_store_explicit(&g->status, RT_G_DEAD, memory_order_relaxed);
+    allg_remove(g);
+    atomic_fetch_sub(&S.ngoroutines, 1);
+    m->after_fn = free_dead_g;
+    m->after_g = g;
+    rt_g *next = next_local(m);
+    if (next)
+        atomic_store_explicit(&next->status, RT_G_RUNNING, memory_order_relaxed);
+    else
+        next = &m->g0;
+    switch_to(m, g, next, true);
+    rt_throw("dead goroutine resumed");
+}
+
+static RT_NORETURN void g_entry(void)
+{
+    rt_g *g = rt_getm()->curg;
+    switch_finish(g);
+    g->fn(g->arg);
+    goexit();
+}
+
+static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
+                         int line, size_t stack)
+{
+    rt_m *m = rt_getm();
+    rt_p *p = m ? m->p : NULL;
+    rt_g *g;
+    if (p) {
+        g = rt_stack_alloc_g(p, stack);
+    } else {
+        rt_lock_acquire(&foreign_lock);
+        g = rt_stack_alloc_g(&foreign_p, stack);
+        rt_lock_release(&foreign_lock);
+    }
+    g->id = atomic_fetch_add_explicit(&S.goid_gen, 1, memory_order_relaxed) + 1;
+    g->fn = fn;
+    g->arg = arg;
+    g->created_file = file;
+    g->created_line = line;
+    g->parent_id = m && m->curg && m->curg != &m->g0 ? m->curg->id : 0;
+    g->frames = NULL;
+    g->panicking = NULL;
+    g->wait_reason = NULL;
+    g->wait_on = NULL;
+    g->asan_fake_stack = NULL;
+    atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
+    g->sp = rt_ctx_make(g->stack_hi, g_entry);
+    rt_san_new_g(g);
+    allg_add(g);
+    atomic_fetch_add_explicit(&S.ngoroutines, 1, memory_order_relaxed);
+    atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
+    if (p) {
+        runq_put(p, g, true);
+    } else {
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(g, g, 1);
+        rt_lock_release(&S.lock);
+    }
+    rt_wakep();
+    return g;
+}
+
+rt_g *rt_spawn(void (*fn)(void *), void *arg, const char *file, int line)
+{
+    return spawn_sized(fn, arg, file, line, 0);
+}
+
+void goc_go_at(void (*fn)(void *), void *arg, const char *file, int line)
+{
+    if (!atomic_load_explicit(&S.started, memory_order_acquire))
+        rt_init();
+    spawn_sized(fn, arg, file, line, 0);
+}
+
+int64_t goc_goid(void)
+{
+    rt_m *m = rt_getm();
+    return m && m->curg && m->curg != &m->g0 ? m->curg->id : 0;
+}
+
+int goc_num_goroutine(void)
+{
+    return atomic_load_explicit(&S.ngoroutines, memory_order_relaxed);
+}
+
+int goc_maxprocs(void)
+{
+    if (!atomic_load_explicit(&S.started, memory_order_acquire))
+        rt_init();
+    return S.nprocs;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Finding work and sleeping                                              */
+/* ---------------------------------------------------------------------- */
+
+static void check_dead(void);
+
+static rt_g *got_work(rt_m *m, rt_g *g)
+{
+    if (m->spinning) {
+        m->spinning = false;
+        if (atomic_fetch_sub(&S.nmspinning, 1) == 1)
+            rt_wakep();   /* keep one spinner while there may be more */
+    }
+    return g;
+}
+
+static int64_t earliest_timer(void)
+{
+    int64_t w = 0;
+    for (int i = 0; i < S.nprocs; i++) {
+        int64_t t = atomic_load_explicit(&S.ps[i].timer0_when, memory_order_acquire);
+        if (t && (w == 0 || t < w))
+            w = t;
+    }
+    return w;
+}
+
+static rt_g *steal_work(rt_m *m, int64_t now)
+{
+    rt_p *p = m->p;
+    int n = S.nprocs;
+    for (int round = 0; round < 4; round++) {
+        uint32_t start = rt_fastrand() % (uint32_t)n;
+        for (int k = 0; k < n; k++) {
+            rt_p *v = &S.ps[(start + (uint32_t)k) % (uint32_t)n];
+            if (v == p)
+                continue;
+            int64_t t0 = atomic_load_explicit(&v->timer0_when, memory_order_relaxed);
+            if (t0 && t0 <= now) {
+                rt_timers_run(v, now, true);
+                rt_g *g = runq_get(p);
+                if (g)
+                    return g;
+            }
+            rt_g *g = runq_steal(p, v, round == 3);
+            if (g)
+                return g;
+        }
+    }
+    return NULL;
+}
+
+/* Puts m on the idle list (unless the global queue has work) and sleeps
+ * until woken or the earliest timer is due.  Returns a G or NULL. */
+static rt_g *stop_m(rt_m *m)
+{
+    rt_p *p = m->p;
+    rt_lock_acquire(&S.lock);
+    if (S.runq_size) {
+        rt_g *g = globrunq_get(p, 0);
+        rt_lock_release(&S.lock);
+        return got_work(m, g);
+    }
+    atomic_store_explicit(&m->park, 0, memory_order_relaxed);
+    m->idle_next = S.idle;
+    S.idle = m;
+    atomic_store_explicit(&p->status, 0, memory_order_relaxed);
+    atomic_fetch_add(&S.npidle, 1);
+    rt_lock_release(&S.lock);
+
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&S.nmspinning, 1);
+        /* Re-check after dropping spinning: see the top comment. */
+        for (int i = 0; i < S.nprocs; i++) {
+            if (!runq_empty(&S.ps[i]) || S.runq_size) {
+                if (idle_remove(m))
+                    return NULL;
+                break;   /* a waker already took us; wait for its signal */
+            }
+        }
+    }
+    check_dead();
+    for (;;) {
+        int64_t when = earliest_timer();
+        int64_t timeout = -1;
+        if (when) {
+            timeout = when - goc_nanotime();
+            if (timeout < 0)
+                timeout = 0;
+        }
+        if (atomic_load_explicit(&m->park, memory_order_acquire) == 0 && timeout != 0)
+            rt_futex_wait(&m->park, 0, timeout);
+        if (atomic_load_explicit(&m->park, memory_order_acquire) != 0)
+            return NULL;          /* woken: the waker took us off the list */
+        if (when && goc_nanotime() >= when) {
+            if (idle_remove(m))
+                return NULL;
+            /* Being woken concurrently: wait for the flag. */
+            while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
+                rt_futex_wait(&m->park, 0, -1);
+            return NULL;
+        }
+    }
+}
+
+static rt_g *find_runnable(rt_m *m)
+{
+    rt_p *p = m->p;
+    for (;;) {
+        int64_t now = 0;
+        int64_t t0 = atomic_load_explicit(&p->timer0_when, memory_order_relaxed);
+        if (t0) {
+            now = goc_nanotime();
+            if (t0 <= now)
+                rt_timers_run(p, now, false);
+        }
+        rt_g *g = runq_get(p);
+        if (g)
+            return got_work(m, g);
+        if (S.runq_size) {
+            rt_lock_acquire(&S.lock);
+            g = globrunq_get(p, 0);
+            rt_lock_release(&S.lock);
+            if (g)
+                return got_work(m, g);
+        }
+        int32_t busy = S.nprocs - atomic_load(&S.npidle);
+        if (m->spinning || 2 * atomic_load(&S.nmspinning) < busy) {
+            if (!m->spinning) {
+                m->spinning = true;
+                atomic_fetch_add(&S.nmspinning, 1);
+            }
+            g = steal_work(m, now ? now : goc_nanotime());
+            if (g)
+                return got_work(m, g);
+        }
+        g = stop_m(m);
+        if (g)
+            return g;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    rt_m *m = arg;
+    tls_m = m;
+    m->curg = &m->g0;
+    rt_stack_init_thread(m);
+    rt_san_new_g(&m->g0);
+    atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
+    for (;;) {
+        rt_g *g = find_runnable(m);
+        atomic_store_explicit(&g->status, RT_G_RUNNING, memory_order_relaxed);
+        switch_to(m, &m->g0, g, false);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* sysmon                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static void *sysmon_main(void *arg)
+{
+    int64_t delay = 20 * 1000;
+    for (;;) {
+        if (atomic_load(&S.npidle) == S.nprocs) {
+            atomic_store(&sysmon_sleeping, 1);
+            if (atomic_load(&S.npidle) == S.nprocs)
+                rt_futex_wait(&sysmon_sleeping, 1, -1);
+            atomic_store(&sysmon_sleeping, 0);
+            delay = 20 * 1000;
+            continue;
+        }
+        struct timespec ts = { 0, delay };
+        nanosleep(&ts, NULL);
+        bool acted = false;
+        for (int i = 0; i < S.nprocs; i++) {
+            rt_p *p = &S.ps[i];
+            if (atomic_load_explicit(&p->status, memory_order_relaxed) && !runq_empty(p) &&
+                atomic_load(&S.npidle) > 0 && atomic_load(&S.nmspinning) == 0) {
+                rt_wakep();
+                acted = true;
+            }
+        }
+        delay = acted ? 20 * 1000 : (delay * 2 > 10 * 1000 * 1000 ? 10 * 1000 * 1000 : delay * 2);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Deadlock detection and dumps                                           */
+/* ---------------------------------------------------------------------- */
+
+static const char *status_name(rt_g *g)
+{
+    switch (atomic_load_explicit(&g->status, memory_order_relaxed)) {
+    case RT_G_RUNNABLE: return "runnable";
+    case RT_G_RUNNING: return "running";
+    case RT_G_WAITING: return g->wait_reason ? g->wait_reason : "waiting";
+    case RT_G_DEAD: return "dead";
+    default: return "idle";
+    }
+}
+
+static void dump_one(rt_g *g, void *arg)
+{
+    fprintf(stderr, "goroutine %lld [%s]:\n", (long long)g->id, status_name(g));
+    if (g->wait_on && atomic_load_explicit(&g->status, memory_order_relaxed) == RT_G_WAITING)
+        fprintf(stderr, "\twaiting on %p\n", g->wait_on);
+    if (g->parent_id)
+        fprintf(stderr, "created by goroutine %lld at %s:%d\n\n", (long long)g->parent_id,
+                g->created_file ? g->created_file : "?", g->created_line);
+    else
+        fprintf(stderr, "created at %s:%d\n\n", g->created_file ? g->created_file : "?",
+                g->created_line);
+}
+
+void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg)
+{
+    for (rt_g *g = S.allg; g; g = g->allnext)
+        fn(g, arg);
+}
+
+void rt_dump_goroutines(void)
+{
+    rt_lock_acquire(&S.allg_lock);
+    rt_for_each_g(dump_one, NULL);
+    rt_lock_release(&S.allg_lock);
+}
+
+static void check_dead(void)
+{
+    if (atomic_load(&S.npidle) != S.nprocs || atomic_load(&nrunwaiters) == 0 ||
+        atomic_load(&S.nblocking) != 0 || atomic_load(&S.ngoroutines) == 0)
+        return;
+    rt_lock_acquire(&S.lock);
+    bool dead = atomic_load(&S.npidle) == S.nprocs && S.runq_size == 0 &&
+                earliest_timer() == 0 && atomic_load(&S.ngoroutines) > 0 &&
+                atomic_load(&S.nblocking) == 0;
+    for (int i = 0; dead && i < S.nprocs; i++)
+        dead = runq_empty(&S.ps[i]);
+    if (!dead) {
+        rt_lock_release(&S.lock);
+        return;
+    }
+    fflush(stdout);
+    fputs("fatal error: all goroutines are asleep - deadlock!\n\n", stderr);
+    rt_dump_goroutines();
+    fflush(stderr);
+    _exit(2);
+}
+
+static void on_sigquit(int sig)
+{
+    fflush(stdout);
+    fputs("SIGQUIT: quit\n\n", stderr);
+    rt_dump_goroutines();
+    fflush(stderr);
+    _exit(2);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Start-up and entry points                                              */
+/* ---------------------------------------------------------------------- */
+
+static int default_procs(void)
+{
+    const char *env = getenv("GOC_MAXPROCS");
+    if (env && atoi(env) > 0)
+        return atoi(env);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void start_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 8u << 20);
+    if (pthread_create(&t, &attr, fn, arg) != 0)
+        rt_fatal("cannot create worker thread");
+    pthread_attr_destroy(&attr);
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_once_fn(void)
+{
+    S.nprocs = default_procs();
+    rt_stack_init();
+    const char *dbg = getenv("GOC_DEBUG");
+    const char *st = dbg ? strstr(dbg, "schedtrace=") : NULL;
+    if (st)
+        S.schedtrace_ms = atoll(st + 11);
+    S.ps = aligned_alloc(RT_CACHELINE, sizeof(rt_p) * (size_t)S.nprocs);
+    S.ms = aligned_alloc(RT_CACHELINE, sizeof(rt_m) * (size_t)S.nprocs);
+    if (!S.ps || !S.ms)
+        rt_fatal("out of memory");
+    memset(S.ps, 0, sizeof(rt_p) * (size_t)S.nprocs);
+    memset(S.ms, 0, sizeof(rt_m) * (size_t)S.nprocs);
+    uint64_t seed = (uint64_t)goc_nanotime() ^ (uint64_t)getpid() << 32;
+    for (int i = 0; i < S.nprocs; i++) {
+        rt_p *p = &S.ps[i];
+        rt_m *m = &S.ms[i];
+        p->id = m->id = i;
+        p->m = m;
+        m->p = p;
+        m->rand_state = seed + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
+        atomic_store(&p->status, 1);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigquit;
+    sigaction(SIGQUIT, &sa, NULL);
+    atomic_store_explicit(&S.started, true, memory_order_release);
+    for (int i = 0; i < S.nprocs; i++)
+        start_thread(worker_main, &S.ms[i]);
+    start_thread(sysmon_main, NULL);
+}
+
+void rt_init(void)
+{
+    pthread_once(&init_once, init_once_fn);
+}
+
+struct main_args {
+    int (*fn)(int, char **);
+    int argc;
+    char **argv;
+};
+
+static void main_goroutine(void *arg)
+{
+    struct main_args *a = arg;
+    int status = a->fn(a->argc, a->argv);
+    exit(status);
+}
+
+int goc_main(int (*main_fn)(int, char **), int argc, char **argv)
+{
+    static struct main_args args;
+    args.fn = main_fn;
+    args.argc = argc;
+    args.argv = argv;
+    rt_init();
+    atomic_fetch_add(&nrunwaiters, 1);
+    size_t stack = S.stack_size > (8u << 20) ? S.stack_size : (8u << 20);
+    spawn_sized(main_goroutine, &args, "main", 0, stack);
+    for (;;)
+        pause();
+}
+
+struct run_args {
+    int (*fn)(void *);
+    void *arg;
+    int result;
+    _Atomic uint32_t done;
+};
+
+static void run_goroutine(void *arg)
+{
+    struct run_args *a = arg;
+    a->result = a->fn(a->arg);
+    atomic_fetch_sub(&nrunwaiters, 1);   /* before done: see check_dead */
+    atomic_store_explicit(&a->done, 1, memory_order_release);
+    rt_futex_wake(&a->done, 1);
+}
+
+int goc_run(int (*fn)(void *), void *arg)
+{
+    rt_init();
+    if (goc_goid() != 0)
+        rt_fatal("goc_run called from a goroutine");
+    struct run_args a = { fn, arg, 0, 0 };
+    atomic_fetch_add(&nrunwaiters, 1);
+    spawn_sized(run_goroutine, &a, "goc_run", 0, 0);
+    while (atomic_load_explicit(&a.done, memory_order_acquire) == 0)
+        rt_futex_wait(&a.done, 0, -1);
+    return a.result;
+}

@@ -1,0 +1,249 @@
+/*
+ * stack.c — goroutine stacks: where they live, how they are reused, and how
+ * an overflow is caught.
+ *
+ * Layout.  Stacks of the default size are slots carved out of large
+ * anonymous mappings ("slabs") of RT_SLAB_SLOTS slots each.  A slot is
+ *
+ *     low                                                          high
+ *     [ guard (RT_GUARD bytes) | stack, grows down  <-- | rt_g struct ]
+ *
+ * so a G and its stack are one allocation and a fresh goroutine touches a
+ * single page (its G and its first frames share the top page).  Memory is
+ * MAP_NORESERVE and committed by the kernel on first touch.
+ *
+ * Guards without mappings.  One mprotect'ed guard page per stack would cost
+ * a kernel mapping (VMA) each, and vm.max_map_count is 65,530 by default, so
+ * a million parked goroutines could not each have one.  Linux 6.13 added
+ * madvise(MADV_GUARD_INSTALL), which plants fault-on-access markers in the
+ * page tables without splitting the mapping: a slab of 64 guarded stacks is
+ * still one VMA.  Where the kernel lacks it we fall back to mprotect (correct,
+ * but then the mapping limit caps the number of stacks, as it does for
+ * pthreads), and say so once under GOC_DEBUG.
+ *
+ * Overflow.  A goroutine that runs past its stack faults in the guard.  The
+ * SIGSEGV handler runs on a per-thread alternate signal stack, sees the
+ * address inside the running goroutine's guard, prints
+ * "goroutine N stack overflow" and exits with status 2.  Any other SIGSEGV
+ * is reported and re-raised with the default action.
+ *
+ * Reuse.  Freed Gs go to their P's free list (no lock), overflowing by
+ * halves to a global list under a lock; a first touch of a fresh page costs
+ * about 2 us here, so reuse is what makes spawning cheap.  Stacks of other
+ * sizes (the main goroutine's) get a mapping of their own and are unmapped
+ * when the goroutine exits.
+ */
+#include "rt.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+enum {
+    RT_GUARD = 16 * 1024,
+    RT_SLAB_SLOTS = 64,
+    RT_PFREE_MAX = 128,          /* free Gs a P keeps before spilling half */
+    RT_ALTSTACK = 64 * 1024,
+};
+
+static size_t page_size;
+static size_t slot_size;             /* guard + default stack            */
+static _Atomic int guard_mode;       /* 0 untried, 1 madvise, 2 mprotect */
+
+static rt_lock gfree_lock;           /* guards gfree_global, ngfree_global */
+static rt_g *gfree_global;
+static int ngfree_global;
+
+void rt_stack_init(void)
+{
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    size_t sz = 64 * 1024;
+    const char *env = getenv("GOC_STACK_SIZE");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 0);
+        if (*end == 'k' || *end == 'K') v <<= 10;
+        else if (*end == 'm' || *end == 'M') v <<= 20;
+        if (v < 16 * 1024) v = 16 * 1024;
+        sz = (size_t)v;
+    }
+    sz = (sz + page_size - 1) & ~(page_size - 1);
+    rt_sched_state.stack_size = sz;
+    slot_size = sz + RT_GUARD;
+}
+
+/* Puts a guard at [lo, lo + RT_GUARD). */
+static void install_guard(char *lo)
+{
+    int mode = atomic_load_explicit(&guard_mode, memory_order_relaxed);
+    if (mode != 2 && madvise(lo, RT_GUARD, MADV_GUARD_INSTALL) == 0) {
+        atomic_store_explicit(&guard_mode, 1, memory_order_relaxed);
+        return;
+    }
+    if (mode == 0 && getenv("GOC_DEBUG"))
+        fprintf(stderr, "goc: MADV_GUARD_INSTALL unavailable; mprotect guards\n");
+    atomic_store_explicit(&guard_mode, 2, memory_order_relaxed);
+    if (mprotect(lo, RT_GUARD, PROT_NONE) != 0)
+        rt_fatal("goroutine stack guard: out of kernel mappings (vm.max_map_count)");
+}
+
+/* Carves the slot whose guard starts at lo into a fresh G. */
+static rt_g *g_in_slot(char *lo, size_t size, size_t stack_class)
+{
+    char *hi = lo + size;
+    uintptr_t gaddr = ((uintptr_t)hi - sizeof(rt_g)) & ~(uintptr_t)(RT_CACHELINE - 1);
+    rt_g *g = (rt_g *)gaddr;
+    g->stack_lo = lo + RT_GUARD;
+    g->stack_hi = (char *)(gaddr & ~(uintptr_t)15);
+    g->stack_class = stack_class;
+    atomic_store_explicit(&g->status, RT_G_IDLE, memory_order_relaxed);
+    return g;
+}
+
+static void *map_region(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        rt_fatal("out of memory allocating goroutine stacks (%zu bytes)", bytes);
+    return p;
+}
+
+/* Maps a slab and returns its Gs chained through schedlink. */
+static rt_g *new_slab(int *count)
+{
+    char *base = map_region(slot_size * RT_SLAB_SLOTS);
+    rt_g *list = NULL;
+    for (int i = RT_SLAB_SLOTS - 1; i >= 0; i--) {
+        char *lo = base + (size_t)i * slot_size;
+        install_guard(lo);
+        rt_g *g = g_in_slot(lo, slot_size, 0);
+        g->schedlink = list;
+        list = g;
+    }
+    *count = RT_SLAB_SLOTS;
+    return list;
+}
+
+/* Moves up to half of RT_PFREE_MAX Gs from the global list (or a new slab)
+ * into p's free list. */
+static void refill(rt_p *p)
+{
+    rt_lock_acquire(&gfree_lock);
+    while (p->ngfree < RT_PFREE_MAX / 2 && gfree_global) {
+        rt_g *g = gfree_global;
+        gfree_global = g->schedlink;
+        ngfree_global--;
+        g->schedlink = p->gfree;
+        p->gfree = g;
+        p->ngfree++;
+    }
+    rt_lock_release(&gfree_lock);
+    if (p->gfree)
+        return;
+    int n;
+    p->gfree = new_slab(&n);
+    p->ngfree = n;
+}
+
+rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
+{
+    if (size != 0 && size != rt_sched_state.stack_size) {
+        size = (size + page_size - 1) & ~(page_size - 1);
+        char *lo = map_region(size + RT_GUARD);
+        if (mprotect(lo, RT_GUARD, PROT_NONE) != 0)
+            rt_fatal("goroutine stack guard: mprotect failed");
+        return g_in_slot(lo, size + RT_GUARD, size + RT_GUARD);
+    }
+    if (!p->gfree)
+        refill(p);
+    rt_g *g = p->gfree;
+    p->gfree = g->schedlink;
+    p->ngfree--;
+    return g;
+}
+
+void rt_stack_free_g(rt_p *p, rt_g *g)
+{
+    if (g->stack_class != 0) {
+        munmap(g->stack_lo - RT_GUARD, g->stack_class);
+        return;
+    }
+    g->schedlink = p->gfree;
+    p->gfree = g;
+    if (++p->ngfree < RT_PFREE_MAX)
+        return;
+    /* Spill half to the global list so other Ps can reuse them. */
+    rt_lock_acquire(&gfree_lock);
+    while (p->ngfree > RT_PFREE_MAX / 2) {
+        rt_g *x = p->gfree;
+        p->gfree = x->schedlink;
+        p->ngfree--;
+        x->schedlink = gfree_global;
+        gfree_global = x;
+        ngfree_global++;
+    }
+    rt_lock_release(&gfree_lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Overflow detection                                                     */
+/* ---------------------------------------------------------------------- */
+
+static void write_str(const char *s)
+{
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+
+static void on_segv(int sig, siginfo_t *info, void *uctx)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    char *addr = info->si_addr;
+    char buf[160];
+    if (g && g != &m->g0 && addr >= g->stack_lo - RT_GUARD && addr < g->stack_lo) {
+        snprintf(buf, sizeof buf,
+                 "fatal error: goroutine %lld stack overflow "
+                 "(stack of %zu bytes; set GOC_STACK_SIZE for more)\n",
+                 (long long)g->id, (size_t)(g->stack_hi - g->stack_lo));
+        write_str(buf);
+        _exit(2);
+    }
+    snprintf(buf, sizeof buf,
+             "fatal error: unexpected signal SIGSEGV at address %p in goroutine %lld\n",
+             (void *)addr, g && m && g != &m->g0 ? (long long)g->id : 0LL);
+    write_str(buf);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void rt_stack_init_thread(rt_m *m)
+{
+    stack_t ss;
+    m->altstack = malloc(RT_ALTSTACK);
+    if (!m->altstack)
+        rt_fatal("out of memory");
+    ss.ss_sp = m->altstack;
+    ss.ss_size = RT_ALTSTACK;
+    ss.ss_flags = 0;
+    sigaltstack(&ss, NULL);
+
+    static _Atomic int installed;
+    if (atomic_exchange(&installed, 1))
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+}
