@@ -13,9 +13,9 @@
  * rt_ctx_make builds the same frame with the entry function as x30, so
  * the first switch "returns" into it.
  *
- * FPCR is written only when the two contexts disagree: msr fpcr is
- * context-synchronising on many cores and almost every switch is between
- * contexts with the default FPCR.  FPSR, the sticky exception flags, is
+ * FPCR is written only when the two contexts disagree: a write to it is
+ * expensive on many cores (it can serialise the FP pipeline) and almost
+ * every switch is between contexts with the default FPCR.  FPSR, the sticky exception flags, is
  * not switched: goc promises nothing about fetestexcept across a call
  * that may reschedule.
  */
