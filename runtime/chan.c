@@ -1,21 +1,37 @@
 /*
  * chan.c — channels with Go's semantics.
  *
- * A channel is a lock, a ring buffer of cap elements, and two FIFO queues of
- * parked goroutines (rt_waiter records that live on the parked goroutines'
- * stacks).  Invariants, under c->lock:
+ * Two representations share one struct.
  *
- *   - At least one of recvq and sendq is empty.  (Unbuffered: a sender meets
- *     a parked receiver directly.  Buffered: receivers wait only while the
- *     buffer is empty, senders only while it is full.)
- *   - count > 0 implies recvq is empty; count < cap implies sendq is empty.
- *   - Once closed is set it stays set and sendq is empty.
+ * Unbuffered channels are Go's: a lock and two FIFO queues of parked
+ * goroutines (rt_waiter records living on the parked goroutines' stacks).
+ * A sender that finds a parked receiver copies its value straight into the
+ * receiver's destination and readies it (direct hand-off), and vice versa.
+ * Invariant (c->lock): at least one of recvq and sendq is empty.
  *
- * Direct hand-off: a sender that finds a parked receiver copies its value
- * straight into the receiver's destination and readies it; the value never
- * touches the buffer.  A receiver that finds a parked sender on a full
- * buffered channel takes the head of the buffer and moves the sender's
- * value to its tail, keeping FIFO order.
+ * Buffered channels keep their elements in a bounded lock-free ring
+ * (after Vyukov's MPMC queue): every slot carries a sequence number; a
+ * sender claims position p by CAS on c->enq when slot p's sequence is 2p,
+ * writes the element and publishes 2p + 1; a receiver claims p by CAS on
+ * c->deq when the sequence is 2p + 1, copies the element out and publishes
+ * 2(p + cap), freeing the slot for the next lap.  (Vyukov's p / p + 1
+ * encoding cannot tell full from free when cap is 1; doubling can.)  Senders contend only with
+ * senders and receivers with receivers, each on its own cache line, so
+ * producers and consumers on different cores do not serialise on a lock.
+ * Closing sets RT_CHAN_CLOSED_BIT in c->enq: a sender's CAS then fails, so a
+ * send either happened before the close or panics, and the number of
+ * elements left for receivers to drain is fixed.
+ *
+ * Parking on a buffered channel (buffer empty, or full) uses the lock and
+ * the queues.  The lost-wake-up argument is Dekker's, all operations
+ * sequentially consistent: a receiver that finds the ring empty takes the
+ * lock, increments recvq.len, then looks at the ring again; a sender
+ * increments c->enq, then reads recvq.len.  Either the receiver's second
+ * look sees the element (a claimed but unpublished slot counts: it spins
+ * until the sender publishes, a few instructions later) or the sender sees
+ * the waiter and wakes it.  Symmetrically for senders on a full ring.  A
+ * woken waiter retries from the start rather than receiving a hand-off, so
+ * another goroutine may take the element first; it then parks again.
  *
  * Select waiters sit in the same queues with is_select set.  Whoever
  * dequeues one must win g->select_done (0 -> 1) first; a loser drops the
@@ -26,6 +42,7 @@
  */
 #include "chan.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,22 +56,25 @@ static inline void elem_copy(void *dst, const void *src, size_t size)
     }
 }
 
-static inline char *slot(goc_chan *c, uint64_t i)
-{
-    return c->buf + i * c->elem_size;
-}
-
 goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
 {
-    if (cap < 0 || (elem_size && (uint64_t)cap > ((uint64_t)1 << 40) / elem_size))
+    if (cap < 0 || (elem_size && (uint64_t)cap > ((uint64_t)1 << 40) / (elem_size + 8)))
         rt_panic("makechan: size out of range");
-    size_t head = (sizeof(goc_chan) + 15) & ~(size_t)15;
-    goc_chan *c = calloc(1, head + elem_size * (size_t)cap);
+    size_t head = (sizeof(goc_chan) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
+    size_t slot = cap ? (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7 : 0;
+    size_t total = head + slot * (size_t)cap;
+    total = (total + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
+    goc_chan *c = aligned_alloc(RT_CACHELINE, total);
     if (!c)
         rt_fatal("out of memory allocating a channel");
+    memset(c, 0, total);
     c->elem_size = elem_size;
     c->cap = (uint64_t)cap;
+    c->slot_size = slot;
+    c->mask = cap && ((uint64_t)cap & ((uint64_t)cap - 1)) == 0 ? (uint64_t)cap - 1 : 0;
     c->buf = (char *)c + head;
+    for (uint64_t i = 0; i < c->cap; i++)
+        atomic_init((_Atomic uint64_t *)(c->buf + i * slot), 2 * i);
     return c;
 }
 
@@ -62,43 +82,45 @@ goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
 /* Wait queues (caller holds c->lock)                                     */
 /* ---------------------------------------------------------------------- */
 
-void rt_waitq_push(rt_waiter **head, rt_waiter **tail, rt_waiter *w)
+void rt_waitq_push(rt_waitq *q, rt_waiter *w)
 {
     w->next = NULL;
-    w->prev = *tail;
-    if (*tail)
-        (*tail)->next = w;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
     else
-        *head = w;
-    *tail = w;
+        q->head = w;
+    q->tail = w;
     w->queued = true;
+    atomic_fetch_add_explicit(&q->len, 1, memory_order_seq_cst);
 }
 
-void rt_waitq_remove(rt_waiter **head, rt_waiter **tail, rt_waiter *w)
+void rt_waitq_remove(rt_waitq *q, rt_waiter *w)
 {
     if (!w->queued)
         return;
     if (w->prev)
         w->prev->next = w->next;
     else
-        *head = w->next;
+        q->head = w->next;
     if (w->next)
         w->next->prev = w->prev;
     else
-        *tail = w->prev;
+        q->tail = w->prev;
     w->next = w->prev = NULL;
     w->queued = false;
+    atomic_fetch_sub_explicit(&q->len, 1, memory_order_relaxed);
 }
 
 /* Pops the first waiter that can still be woken: plain ones always, select
  * ones only if this call wins their goroutine. */
-rt_waiter *rt_waitq_pop(rt_waiter **head, rt_waiter **tail)
+rt_waiter *rt_waitq_pop(rt_waitq *q)
 {
     for (;;) {
-        rt_waiter *w = *head;
+        rt_waiter *w = q->head;
         if (!w)
             return NULL;
-        rt_waitq_remove(head, tail, w);
+        rt_waitq_remove(q, w);
         if (!w->is_select)
             return w;
         uint32_t zero = 0;
@@ -111,56 +133,159 @@ rt_waiter *rt_waitq_pop(rt_waiter **head, rt_waiter **tail)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The three transfers, shared with select.c                              */
+/* The lock-free ring of buffered channels                                */
 /* ---------------------------------------------------------------------- */
 
-/* A receiver w is parked: hand it elem.  The caller then unlocks and
- * readies w->g. */
-void rt_chan_send_direct(goc_chan *c, rt_waiter *w, const void *elem)
+static inline _Atomic uint64_t *slot_seq(goc_chan *c, uint64_t pos)
 {
+    uint64_t i = c->mask ? pos & c->mask : pos % c->cap;
+    return (_Atomic uint64_t *)(c->buf + i * c->slot_size);
+}
+
+static inline void *slot_data(_Atomic uint64_t *seq)
+{
+    return (char *)seq + sizeof(uint64_t);
+}
+
+static void spin_pause(int *n)
+{
+    if (++*n < 64) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+    } else {
+        sched_yield();   /* the other side's thread was descheduled */
+    }
+}
+
+int rt_ring_send(goc_chan *c, const void *elem)
+{
+    uint64_t pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+    int spins = 0;
+    for (;;) {
+        if (pos & RT_CHAN_CLOSED_BIT)
+            return RT_CHAN_CLOSED;
+        _Atomic uint64_t *seq = slot_seq(c, pos);
+        int64_t dif = (int64_t)(atomic_load_explicit(seq, memory_order_acquire) - 2 * pos);
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&c->enq, &pos, pos + 1,
+                    memory_order_seq_cst, memory_order_relaxed)) {
+                elem_copy(slot_data(seq), elem, c->elem_size);
+                atomic_store_explicit(seq, 2 * pos + 1, memory_order_release);
+                return RT_CHAN_OK;
+            }
+        } else if (dif < 0) {
+            /* Full, unless a receiver has claimed the slot and is still
+             * copying out of it. */
+            uint64_t d = atomic_load_explicit(&c->deq, memory_order_seq_cst);
+            if (d + c->cap <= pos)
+                return RT_CHAN_BLOCK;
+            spin_pause(&spins);
+            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+        } else {
+            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+        }
+    }
+}
+
+int rt_ring_recv(goc_chan *c, void *elem)
+{
+    uint64_t pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+    int spins = 0;
+    for (;;) {
+        _Atomic uint64_t *seq = slot_seq(c, pos);
+        int64_t dif = (int64_t)(atomic_load_explicit(seq, memory_order_acquire) - (2 * pos + 1));
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&c->deq, &pos, pos + 1,
+                    memory_order_seq_cst, memory_order_relaxed)) {
+                if (elem)
+                    elem_copy(elem, slot_data(seq), c->elem_size);
+                atomic_store_explicit(seq, 2 * (pos + c->cap), memory_order_release);
+                return RT_CHAN_OK;
+            }
+        } else if (dif < 0) {
+            /* Empty, unless a sender has claimed the slot and is still
+             * writing it. */
+            uint64_t e = atomic_load_explicit(&c->enq, memory_order_seq_cst);
+            if ((e & ~RT_CHAN_CLOSED_BIT) <= pos)
+                return (e & RT_CHAN_CLOSED_BIT) ? RT_CHAN_CLOSED : RT_CHAN_BLOCK;
+            spin_pause(&spins);
+            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+        } else {
+            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+        }
+    }
+}
+
+/* Wakes one goroutine parked on q (buffered channels: it retries). */
+static void wake_one(goc_chan *c, rt_waitq *q)
+{
+    rt_lock_acquire(&c->lock);
+    rt_waiter *w = rt_waitq_pop(q);
+    rt_lock_release(&c->lock);
+    if (w)
+        rt_ready(w->g);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Attempts under the lock, shared with select.c                          */
+/* ---------------------------------------------------------------------- */
+
+int rt_chan_try_send_locked(goc_chan *c, const void *elem, rt_waiter **wake)
+{
+    *wake = NULL;
+    if (c->cap) {
+        int r = rt_ring_send(c, elem);
+        if (r == RT_CHAN_OK && atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
+            *wake = rt_waitq_pop(&c->recvq);
+        return r;
+    }
+    if (c->closed)
+        return RT_CHAN_CLOSED;
+    rt_waiter *w = rt_waitq_pop(&c->recvq);
+    if (!w)
+        return RT_CHAN_BLOCK;
     if (w->elem)
         elem_copy(w->elem, elem, c->elem_size);
     w->success = true;
+    *wake = w;
+    return RT_CHAN_OK;
 }
 
-/* A sender w is parked: take its value (through the buffer if buffered).
- * The caller then unlocks and readies w->g. */
-void rt_chan_recv_direct(goc_chan *c, rt_waiter *w, void *elem)
+int rt_chan_try_recv_locked(goc_chan *c, void *elem, bool *ok, rt_waiter **wake)
 {
-    if (c->cap == 0) {
+    *wake = NULL;
+    if (c->cap) {
+        int r = rt_ring_recv(c, elem);
+        if (r == RT_CHAN_OK) {
+            *ok = true;
+            if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
+                *wake = rt_waitq_pop(&c->sendq);
+        } else if (r == RT_CHAN_CLOSED) {
+            if (elem)
+                memset(elem, 0, c->elem_size);
+            *ok = false;
+        }
+        return r;
+    }
+    rt_waiter *w = rt_waitq_pop(&c->sendq);
+    if (w) {
         if (elem)
             elem_copy(elem, w->elem, c->elem_size);
-    } else {
-        /* Full buffer: take the head, put the sender's value at the tail
-         * (same slot, since the ring is full). */
-        char *s = slot(c, c->recvx);
-        if (elem)
-            elem_copy(elem, s, c->elem_size);
-        elem_copy(s, w->elem, c->elem_size);
-        if (++c->recvx == c->cap)
-            c->recvx = 0;
-        c->sendx = c->recvx;
+        w->success = true;
+        *wake = w;
+        *ok = true;
+        return RT_CHAN_OK;
     }
-    w->success = true;
-}
-
-void rt_chan_buf_put(goc_chan *c, const void *elem)
-{
-    elem_copy(slot(c, c->sendx), elem, c->elem_size);
-    if (++c->sendx == c->cap)
-        c->sendx = 0;
-    c->count++;
-}
-
-void rt_chan_buf_take(goc_chan *c, void *elem)
-{
-    char *s = slot(c, c->recvx);
-    if (elem)
-        elem_copy(elem, s, c->elem_size);
-    memset(s, 0, c->elem_size);
-    if (++c->recvx == c->cap)
-        c->recvx = 0;
-    c->count--;
+    if (c->closed) {
+        if (elem)
+            memset(elem, 0, c->elem_size);
+        *ok = false;
+        return RT_CHAN_CLOSED;
+    }
+    return RT_CHAN_BLOCK;
 }
 
 static void unlock_chan(rt_g *g, void *arg)
@@ -172,42 +297,61 @@ static void unlock_chan(rt_g *g, void *arg)
 /* Send                                                                   */
 /* ---------------------------------------------------------------------- */
 
+static RT_NORETURN void block_forever(const char *reason)
+{
+    rt_needg(reason);
+    rt_park(NULL, NULL, reason, NULL);
+    rt_throw("woke from a nil channel operation");
+}
+
 static bool chan_send(goc_chan *c, const void *elem, bool block)
 {
     if (!c) {
         if (!block)
             return false;
-        rt_needg("channel send");
-        rt_park(NULL, NULL, "chan send (nil chan)", NULL);
-        rt_throw("unreachable: woke from a nil channel send");
+        block_forever("chan send (nil chan)");
     }
-    rt_lock_acquire(&c->lock);
-    if (c->closed) {
+    for (;;) {
+        if (c->cap) {
+            int r = rt_ring_send(c, elem);
+            if (r == RT_CHAN_OK) {
+                if (atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
+                    wake_one(c, &c->recvq);
+                return true;
+            }
+            if (r == RT_CHAN_CLOSED)
+                rt_panic("send on closed channel");
+            if (!block)
+                return false;
+        }
+        rt_lock_acquire(&c->lock);
+        rt_waiter *w;
+        int r = rt_chan_try_send_locked(c, elem, &w);
+        if (r == RT_CHAN_BLOCK && block) {
+            rt_waiter me = { .g = rt_needg("channel send"), .elem = (void *)elem, .c = c };
+            rt_waitq_push(&c->sendq, &me);
+            if (c->cap) {
+                /* Look again now that receivers can see us (Dekker). */
+                r = rt_chan_try_send_locked(c, elem, &w);
+                if (r != RT_CHAN_BLOCK)
+                    rt_waitq_remove(&c->sendq, &me);
+            }
+            if (r == RT_CHAN_BLOCK) {
+                rt_park(unlock_chan, c, "chan send", c);
+                if (c->cap)
+                    continue;   /* woken to retry */
+                if (!me.success)
+                    rt_panic("send on closed channel");
+                return true;
+            }
+        }
         rt_lock_release(&c->lock);
-        rt_panic("send on closed channel");
+        if (r == RT_CHAN_CLOSED)
+            rt_panic("send on closed channel");
+        if (w)
+            rt_ready(w->g);
+        return r == RT_CHAN_OK;
     }
-    rt_waiter *w = rt_waitq_pop(&c->recvq_head, &c->recvq_tail);
-    if (w) {
-        rt_chan_send_direct(c, w, elem);
-        rt_lock_release(&c->lock);
-        rt_ready(w->g);
-        return true;
-    }
-    if (c->count < c->cap) {
-        rt_chan_buf_put(c, elem);
-        rt_lock_release(&c->lock);
-        return true;
-    }
-    if (!block) {
-        rt_lock_release(&c->lock);
-        return false;
-    }
-    rt_waiter me = { .g = rt_needg("channel send"), .elem = (void *)elem, .c = c };
-    rt_waitq_push(&c->sendq_head, &c->sendq_tail, &me);
-    rt_park(unlock_chan, c, "chan send", c);
-    if (!me.success)
-        rt_panic("send on closed channel");
-    return true;
 }
 
 void goc_chan_send(goc_chan *c, const void *elem)
@@ -230,41 +374,50 @@ static bool chan_recv(goc_chan *c, void *elem, bool block, bool *ok)
     if (!c) {
         if (!block)
             return false;
-        rt_needg("channel receive");
-        rt_park(NULL, NULL, "chan receive (nil chan)", NULL);
-        rt_throw("unreachable: woke from a nil channel receive");
+        block_forever("chan receive (nil chan)");
     }
-    rt_lock_acquire(&c->lock);
-    if (c->closed && c->count == 0) {
+    for (;;) {
+        if (c->cap) {
+            int r = rt_ring_recv(c, elem);
+            if (r == RT_CHAN_OK) {
+                if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
+                    wake_one(c, &c->sendq);
+                *ok = true;
+                return true;
+            }
+            if (r == RT_CHAN_CLOSED) {
+                if (elem)
+                    memset(elem, 0, c->elem_size);
+                *ok = false;
+                return true;
+            }
+            if (!block)
+                return false;
+        }
+        rt_lock_acquire(&c->lock);
+        rt_waiter *w;
+        int r = rt_chan_try_recv_locked(c, elem, ok, &w);
+        if (r == RT_CHAN_BLOCK && block) {
+            rt_waiter me = { .g = rt_needg("channel receive"), .elem = elem, .c = c };
+            rt_waitq_push(&c->recvq, &me);
+            if (c->cap) {
+                r = rt_chan_try_recv_locked(c, elem, ok, &w);
+                if (r != RT_CHAN_BLOCK)
+                    rt_waitq_remove(&c->recvq, &me);
+            }
+            if (r == RT_CHAN_BLOCK) {
+                rt_park(unlock_chan, c, "chan receive", c);
+                if (c->cap)
+                    continue;   /* woken to retry */
+                *ok = me.success;
+                return true;
+            }
+        }
         rt_lock_release(&c->lock);
-        if (elem)
-            memset(elem, 0, c->elem_size);
-        *ok = false;
-        return true;
+        if (w)
+            rt_ready(w->g);
+        return r != RT_CHAN_BLOCK;
     }
-    rt_waiter *w = rt_waitq_pop(&c->sendq_head, &c->sendq_tail);
-    if (w) {
-        rt_chan_recv_direct(c, w, elem);
-        rt_lock_release(&c->lock);
-        rt_ready(w->g);
-        *ok = true;
-        return true;
-    }
-    if (c->count > 0) {
-        rt_chan_buf_take(c, elem);
-        rt_lock_release(&c->lock);
-        *ok = true;
-        return true;
-    }
-    if (!block) {
-        rt_lock_release(&c->lock);
-        return false;
-    }
-    rt_waiter me = { .g = rt_needg("channel receive"), .elem = elem, .c = c };
-    rt_waitq_push(&c->recvq_head, &c->recvq_tail, &me);
-    rt_park(unlock_chan, c, "chan receive", c);
-    *ok = me.success;
-    return true;
 }
 
 bool goc_chan_recv(goc_chan *c, void *elem)
@@ -294,16 +447,18 @@ void goc_chan_close(goc_chan *c)
         rt_panic("close of closed channel");
     }
     c->closed = 1;
+    if (c->cap)
+        atomic_fetch_or_explicit(&c->enq, RT_CHAN_CLOSED_BIT, memory_order_seq_cst);
     /* Collect every waiter first, ready them after unlocking. */
     rt_waiter *list = NULL, *w;
-    while ((w = rt_waitq_pop(&c->recvq_head, &c->recvq_tail))) {
-        if (w->elem)
+    while ((w = rt_waitq_pop(&c->recvq))) {
+        if (w->elem && !c->cap)
             memset(w->elem, 0, c->elem_size);
         w->success = false;
         w->next = list;
         list = w;
     }
-    while ((w = rt_waitq_pop(&c->sendq_head, &c->sendq_tail))) {
+    while ((w = rt_waitq_pop(&c->sendq))) {
         w->success = false;
         w->next = list;
         list = w;
@@ -318,12 +473,12 @@ void goc_chan_close(goc_chan *c)
 
 int goc_chan_len(goc_chan *c)
 {
-    if (!c)
+    if (!c || !c->cap)
         return 0;
-    rt_lock_acquire(&c->lock);
-    int n = (int)c->count;
-    rt_lock_release(&c->lock);
-    return n;
+    uint64_t d = atomic_load_explicit(&c->deq, memory_order_acquire);
+    uint64_t e = atomic_load_explicit(&c->enq, memory_order_acquire) & ~RT_CHAN_CLOSED_BIT;
+    int64_t n = (int64_t)(e - d);
+    return n < 0 ? 0 : n > (int64_t)c->cap ? (int)c->cap : (int)n;
 }
 
 int goc_chan_cap(goc_chan *c)

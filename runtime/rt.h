@@ -286,16 +286,32 @@ int64_t rt_timers_run(rt_p *p, int64_t now, bool try_only) RT_HIDDEN;
 /* chan.c / select.c                                                      */
 /* ---------------------------------------------------------------------- */
 
+/* A FIFO of parked goroutines on a channel; len is readable without the
+ * channel lock (buffered channels' fast paths check it). */
+typedef struct rt_waitq {
+    rt_waiter *head, *tail;
+    _Atomic uint32_t len;
+} rt_waitq;
+
+#define RT_CHAN_CLOSED_BIT ((uint64_t)1 << 63)
+
+/* See chan.c for the two representations (unbuffered: lock and queues;
+ * buffered: a lock-free ring with the queues for parked goroutines). */
 struct goc_chan {
-    rt_lock lock;
-    uint32_t closed;
+    /* read-only after make */
     size_t elem_size;
     uint64_t cap;          /* buffer slots                               */
-    uint64_t count;        /* queued elements                            */
-    uint64_t sendx, recvx; /* ring indices                               */
-    rt_waiter *recvq_head, *recvq_tail;  /* FIFO of parked receivers     */
-    rt_waiter *sendq_head, *sendq_tail;  /* FIFO of parked senders       */
+    size_t slot_size;      /* buffered: sequence word + element, rounded */
+    uint64_t mask;         /* cap - 1 when cap is a power of two, else 0 */
     char *buf;
+    /* buffered: ring positions, each on its own cache line */
+    _Atomic uint64_t enq __attribute__((aligned(RT_CACHELINE)));  /* sends claimed | CLOSED_BIT */
+    _Atomic uint64_t deq __attribute__((aligned(RT_CACHELINE)));  /* receives claimed */
+    /* lock and queues */
+    rt_lock lock __attribute__((aligned(RT_CACHELINE)));
+    uint32_t closed;       /* lock */
+    rt_waitq recvq;        /* lock (len also read without)               */
+    rt_waitq sendq;
 };
 
 /* ---------------------------------------------------------------------- */

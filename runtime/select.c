@@ -13,11 +13,15 @@
  *   pass 2  Enqueue one waiter per case on its channel, all with is_select
  *           set and pointing at this goroutine, and park; the channels are
  *           unlocked only after the goroutine's context is saved.
+ *           Buffered channels are looked at once more after the waiters are
+ *           queued, because their fast paths run without the lock (chan.c).
  *   pass 3  A partner that wants one of the waiters must first win
  *           g->select_done (0 -> 1) with a CAS, so exactly one case fires; it
- *           records its waiter in g->select_winner and does the transfer.
- *           Woken, the goroutine relocks everything and removes its other
- *           waiters from their queues.
+ *           records its waiter in g->select_winner and, on an unbuffered
+ *           channel, does the transfer.  Woken, the goroutine relocks
+ *           everything and removes its other waiters from their queues.  A
+ *           wake-up from a buffered channel only means "look again": the
+ *           select starts over from pass 1 (keeping its poll order).
  *
  * Careful: the unlock callback of pass 2 runs on another stack while this
  * goroutine may already have been readied by a partner; it must not touch
@@ -84,88 +88,125 @@ static void select_unlock_cb(rt_g *g, void *arg)
     unlock_all(order, n);   /* touches nothing of s after the last unlock */
 }
 
-/* pass 1: performs the first ready case in poll order; returns its index,
- * or -1.  On success all channels are unlocked and the partner readied. */
+/* pass 1, with every channel locked: performs the first case in poll order
+ * that can proceed and returns its index (-1: none).  *wake is a partner to
+ * ready once the channels are unlocked. */
 static int poll_cases(goc_select_case *cases, const int *pollorder, int npoll,
-                      sel_state *s)
+                      sel_state *s, rt_waiter **wake)
 {
     for (int k = 0; k < npoll; k++) {
         int i = pollorder[k];
         goc_select_case *cs = &cases[i];
-        goc_chan *c = cs->chan;
-        rt_waiter *w = NULL;
+        int r;
         if (cs->dir == GOC_SELECT_SEND) {
-            if (c->closed) {
+            r = rt_chan_try_send_locked(cs->chan, cs->elem, wake);
+            if (r == RT_CHAN_CLOSED) {
                 unlock_all(s->lockorder, s->nlock);
                 rt_panic("send on closed channel");
             }
-            if ((w = rt_waitq_pop(&c->recvq_head, &c->recvq_tail)))
-                rt_chan_send_direct(c, w, cs->elem);
-            else if (c->count < c->cap)
-                rt_chan_buf_put(c, cs->elem);
-            else
-                continue;
         } else {
-            if ((w = rt_waitq_pop(&c->sendq_head, &c->sendq_tail))) {
-                rt_chan_recv_direct(c, w, cs->elem);
-                cs->ok = true;
-            } else if (c->count > 0) {
-                rt_chan_buf_take(c, cs->elem);
-                cs->ok = true;
-            } else if (c->closed) {
-                if (cs->elem)
-                    memset(cs->elem, 0, c->elem_size);
-                cs->ok = false;
-            } else {
-                continue;
-            }
+            r = rt_chan_try_recv_locked(cs->chan, cs->elem, &cs->ok, wake);
         }
-        unlock_all(s->lockorder, s->nlock);
-        if (w)
-            rt_ready(w->g);
-        return i;
+        if (r != RT_CHAN_BLOCK)
+            return i;
     }
     return -1;
 }
 
-static rt_waiter **queue_head(goc_chan *c, int dir)
+static rt_waitq *queue_of(goc_chan *c, int dir)
 {
-    return dir == GOC_SELECT_SEND ? &c->sendq_head : &c->recvq_head;
+    return dir == GOC_SELECT_SEND ? &c->sendq : &c->recvq;
 }
 
-static rt_waiter **queue_tail(goc_chan *c, int dir)
+static void remove_waiters(goc_select_case *cases, rt_waiter *ws, int npoll, rt_waiter *keep)
 {
-    return dir == GOC_SELECT_SEND ? &c->sendq_tail : &c->recvq_tail;
+    for (int k = 0; k < npoll; k++) {
+        if (&ws[k] == keep)
+            continue;
+        goc_select_case *cs = &cases[ws[k].case_index];
+        rt_waitq_remove(queue_of(cs->chan, cs->dir), &ws[k]);
+    }
 }
 
-/* passes 2 and 3; returns the index of the case that fired. */
+/* pass 2's second look at buffered cases, after the waiters are visible
+ * (see chan.c on Dekker).  Returns a case that went through, or -1. */
+static int recheck_buffered(goc_select_case *cases, const int *pollorder, int npoll,
+                            rt_waiter *ws, rt_waiter **wake)
+{
+    for (int k = 0; k < npoll; k++) {
+        goc_select_case *cs = &cases[pollorder[k]];
+        goc_chan *c = cs->chan;
+        if (!c->cap)
+            continue;
+        int r = cs->dir == GOC_SELECT_SEND ? rt_ring_send(c, cs->elem)
+                                           : rt_ring_recv(c, cs->elem);
+        if (r == RT_CHAN_BLOCK)
+            continue;
+        /* Claim ourselves so no partner picks a stale waiter, then drop
+         * ours before looking for a partner to wake. */
+        atomic_store_explicit(&ws[0].g->select_done, 1, memory_order_relaxed);
+        remove_waiters(cases, ws, npoll, NULL);
+        *wake = NULL;
+        if (cs->dir == GOC_SELECT_SEND) {
+            if (r == RT_CHAN_CLOSED)
+                return -2 - pollorder[k];
+            if (atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
+                *wake = rt_waitq_pop(&c->recvq);
+        } else if (r == RT_CHAN_OK) {
+            cs->ok = true;
+            if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
+                *wake = rt_waitq_pop(&c->sendq);
+        } else {
+            if (cs->elem)
+                memset(cs->elem, 0, c->elem_size);
+            cs->ok = false;
+        }
+        return pollorder[k];
+    }
+    return -1;
+}
+
+/* passes 2 and 3.  Returns the index of the case that fired, or -1 when a
+ * buffered channel woke us and the select must start over.  Called with
+ * every channel locked; returns with them unlocked. */
 static int wait_cases(goc_select_case *cases, const int *pollorder, int npoll,
                       sel_state *s, rt_waiter *ws)
 {
     rt_g *g = rt_needg("select");
     atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
     g->select_winner = NULL;
+    bool any_buffered = false;
     for (int k = 0; k < npoll; k++) {
         int i = pollorder[k];
         goc_chan *c = cases[i].chan;
         ws[k] = (rt_waiter){ .g = g, .elem = cases[i].elem, .c = c,
                              .case_index = i, .is_select = true };
-        rt_waitq_push(queue_head(c, cases[i].dir), queue_tail(c, cases[i].dir), &ws[k]);
+        rt_waitq_push(queue_of(c, cases[i].dir), &ws[k]);
+        any_buffered |= c->cap != 0;
+    }
+    if (any_buffered) {
+        rt_waiter *wake = NULL;
+        int i = recheck_buffered(cases, pollorder, npoll, ws, &wake);
+        if (i != -1) {
+            unlock_all(s->lockorder, s->nlock);
+            if (i <= -2)
+                rt_panic("send on closed channel");
+            if (wake)
+                rt_ready(wake->g);
+            return i;
+        }
     }
     rt_park(select_unlock_cb, s, "select", NULL);
 
     lock_all(s);
     rt_waiter *win = g->select_winner;
-    for (int k = 0; k < npoll; k++) {
-        if (&ws[k] == win)
-            continue;
-        goc_select_case *cs = &cases[ws[k].case_index];
-        rt_waitq_remove(queue_head(cs->chan, cs->dir), queue_tail(cs->chan, cs->dir), &ws[k]);
-    }
+    remove_waiters(cases, ws, npoll, win);
     unlock_all(s->lockorder, s->nlock);
     if (!win)
         rt_throw("select woke without a winner");
     goc_select_case *cs = &cases[win->case_index];
+    if (cs->chan->cap)
+        return -1;   /* a buffered channel changed: try again */
     if (cs->dir == GOC_SELECT_SEND) {
         if (!win->success)
             rt_panic("send on closed channel");
@@ -216,13 +257,19 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
         rt_park(NULL, NULL, "select (no cases)", NULL);
         rt_throw("unreachable: woke from an empty select");
     }
-    lock_all(&s);
-    chosen = poll_cases(cases, pollorder, npoll, &s);
-    if (chosen < 0) {
-        if (has_default)
+    for (;;) {
+        rt_waiter *wake = NULL;
+        lock_all(&s);
+        chosen = poll_cases(cases, pollorder, npoll, &s, &wake);
+        if (chosen >= 0 || has_default) {
             unlock_all(lockorder, npoll);
-        else
-            chosen = wait_cases(cases, pollorder, npoll, &s, ws);
+            if (wake)
+                rt_ready(wake->g);
+            break;
+        }
+        chosen = wait_cases(cases, pollorder, npoll, &s, ws);
+        if (chosen >= 0)
+            break;
     }
 out:
     if (n > SMALL) {
