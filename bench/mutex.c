@@ -10,8 +10,14 @@
 #define TOTAL 10000000LL
 #define PER (TOTAL / WORKERS)
 
-static goc_mutex mu;
-static int64_t counter;
+/* The mutex and the counter share a cache line, as Go's adjacent globals
+ * `mu` and `counter` do. */
+static struct {
+    goc_mutex mu;
+    int64_t counter;
+} shared __attribute__((aligned(64)));
+#define mu shared.mu
+#define counter shared.counter
 static goc_waitgroup wg;
 
 static void worker(void *arg)

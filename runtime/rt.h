@@ -191,7 +191,7 @@ struct rt_m {
 typedef struct rt_sched {
     rt_lock lock;                /* guards the fields up to `idle`       */
     rt_g *runq_head, *runq_tail; /* global run queue                     */
-    int runq_size;
+    _Atomic int32_t runq_size;   /* written under lock, read without */
     rt_m *idle;                  /* Ms sleeping without work             */
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
@@ -235,6 +235,10 @@ void rt_park(void (*unlock)(rt_g *, void *), void *arg, const char *reason,
              const void *wait_on) RT_HIDDEN;
 /* Makes a parked G runnable (any thread, including non-goroutine ones). */
 void rt_ready(rt_g *g) RT_HIDDEN;
+/* Like rt_ready, but queues g behind the P's other work and wakes no idle
+ * M: for wake-ups that are hints (a contended mutex), where waking a thread
+ * costs more than it gains; sysmon still hands queued work to idle Ps. */
+void rt_ready_later(rt_g *g) RT_HIDDEN;
 uint32_t rt_fastrand(void) RT_HIDDEN;
 /* Called with the allg lock; visits every live G. */
 void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg) RT_HIDDEN;
@@ -255,6 +259,9 @@ RT_NORETURN void rt_throw(const char *msg) RT_HIDDEN;
  * pool when possible.  The G struct lives at the top of its stack. */
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size) RT_HIDDEN;
 void rt_stack_free_g(rt_p *p, rt_g *g) RT_HIDDEN;
+/* sysmon: maps and touches slabs ahead of demand; returns whether there
+ * was demand. */
+bool rt_stack_background(void) RT_HIDDEN;
 /* Installs the SIGSEGV handler and the current thread's signal stack. */
 void rt_stack_init_thread(rt_m *m) RT_HIDDEN;
 void rt_stack_init(void) RT_HIDDEN;

@@ -132,7 +132,7 @@ static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
     else
         S.runq_head = head;
     S.runq_tail = tail;
-    S.runq_size += n;
+    atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
 }
 
 /* Moves half of p's full ring plus g to the global queue.  Fails (false)
@@ -260,13 +260,14 @@ static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
  * to return, the rest into p's ring. */
 static rt_g *globrunq_get(rt_p *p, int max)
 {
-    if (S.runq_size == 0)
+    int size = atomic_load_explicit(&S.runq_size, memory_order_relaxed);
+    if (size == 0)
         return NULL;
-    int n = S.runq_size / S.nprocs + 1;
-    if (n > S.runq_size) n = S.runq_size;
+    int n = size / S.nprocs + 1;
+    if (n > size) n = size;
     if (max > 0 && n > max) n = max;
     if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
-    S.runq_size -= n;
+    atomic_store_explicit(&S.runq_size, size - n, memory_order_relaxed);
     rt_g *g = S.runq_head;
     S.runq_head = g->schedlink;
     for (int i = 1; i < n; i++) {
@@ -391,7 +392,7 @@ static uint32_t schedtick_check_global(rt_p *p)
 static rt_g *next_local(rt_m *m)
 {
     rt_p *p = m->p;
-    if (schedtick_check_global(p) && S.runq_size) {
+    if (schedtick_check_global(p) && atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
         rt_lock_acquire(&S.lock);
         rt_g *g = globrunq_get(p, 1);
         rt_lock_release(&S.lock);
@@ -436,6 +437,17 @@ void rt_ready(rt_g *g)
     globrunq_put_batch(g, g, 1);
     rt_lock_release(&S.lock);
     rt_wakep();
+}
+
+void rt_ready_later(rt_g *g)
+{
+    rt_m *m = rt_getm();
+    if (!m || !m->p) {
+        rt_ready(g);
+        return;
+    }
+    atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
+    runq_put(m->p, g, false);
 }
 
 static void yield_requeue(rt_g *g, void *arg)
@@ -644,7 +656,7 @@ static rt_g *stop_m(rt_m *m)
 {
     rt_p *p = m->p;
     rt_lock_acquire(&S.lock);
-    if (S.runq_size) {
+    if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
         rt_g *g = globrunq_get(p, 0);
         rt_lock_release(&S.lock);
         return got_work(m, g);
@@ -661,7 +673,7 @@ static rt_g *stop_m(rt_m *m)
         atomic_fetch_sub(&S.nmspinning, 1);
         /* Re-check after dropping spinning: see the top comment. */
         for (int i = 0; i < S.nprocs; i++) {
-            if (!runq_empty(&S.ps[i]) || S.runq_size) {
+            if (!runq_empty(&S.ps[i]) || atomic_load(&S.runq_size)) {
                 if (idle_remove(m))
                     return NULL;
                 break;   /* a waker already took us; wait for its signal */
@@ -706,7 +718,7 @@ static rt_g *find_runnable(rt_m *m)
         rt_g *g = runq_get(p);
         if (g)
             return got_work(m, g);
-        if (S.runq_size) {
+        if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
             rt_lock_acquire(&S.lock);
             g = globrunq_get(p, 0);
             rt_lock_release(&S.lock);
@@ -763,7 +775,7 @@ static void *sysmon_main(void *arg)
         }
         struct timespec ts = { 0, delay };
         nanosleep(&ts, NULL);
-        bool acted = false;
+        bool acted = rt_stack_background();
         for (int i = 0; i < S.nprocs; i++) {
             rt_p *p = &S.ps[i];
             if (atomic_load_explicit(&p->status, memory_order_relaxed) && !runq_empty(p) &&
@@ -824,7 +836,7 @@ static void check_dead(void)
         atomic_load(&S.nblocking) != 0 || atomic_load(&S.ngoroutines) == 0)
         return;
     rt_lock_acquire(&S.lock);
-    bool dead = atomic_load(&S.npidle) == S.nprocs && S.runq_size == 0 &&
+    bool dead = atomic_load(&S.npidle) == S.nprocs && atomic_load(&S.runq_size) == 0 &&
                 earliest_timer() == 0 && atomic_load(&S.ngoroutines) > 0 &&
                 atomic_load(&S.nblocking) == 0;
     for (int i = 0; dead && i < S.nprocs; i++)

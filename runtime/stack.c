@@ -31,7 +31,12 @@
  *
  * Reuse.  Freed Gs go to their P's free list (no lock), overflowing by
  * halves to a global list under a lock; a first touch of a fresh page costs
- * about 2 us here, so reuse is what makes spawning cheap.  Stacks of other
+ * 2 to 13 us on these virtual machines (the hypervisor traps the first user
+ * access to each page even after the kernel has populated it), so reuse is
+ * what makes spawning cheap.  When a P had to map a slab itself, sysmon
+ * prepares slabs ahead (rt_stack_background) until RT_PREPARED_TARGET Gs
+ * wait in the global list, taking the first-touch cost off the spawning
+ * goroutine's path when a core is free to pay it.  Stacks of other
  * sizes (the main goroutine's) get a mapping of their own and are unmapped
  * when the goroutine exits.
  */
@@ -64,6 +69,7 @@ enum {
     RT_SLAB_SLOTS = 64,
     RT_PFREE_MAX = 128,          /* free Gs a P keeps before spilling half */
     RT_ALTSTACK = 64 * 1024,
+    RT_PREPARED_TARGET = 1024,   /* Gs sysmon keeps ready under demand    */
 };
 
 static size_t page_size;
@@ -71,6 +77,7 @@ static size_t slot_size;             /* guard + default stack            */
 static _Atomic int guard_mode;       /* 0 untried, 1 madvise, 2 mprotect */
 
 static rt_lock gfree_lock;           /* guards gfree_global, ngfree_global */
+static _Atomic int stack_demand;     /* a P had to map a slab itself      */
 static rt_g *gfree_global;
 static int ngfree_global;
 
@@ -207,8 +214,31 @@ static void refill(rt_p *p)
     if (p->gfree)
         return;
     int n;
+    atomic_store_explicit(&stack_demand, 1, memory_order_relaxed);
     p->gfree = new_slab(&n);
     p->ngfree = n;
+}
+
+bool rt_stack_background(void)
+{
+    if (!atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
+        return false;
+    for (;;) {
+        rt_lock_acquire(&gfree_lock);
+        int have = ngfree_global;
+        rt_lock_release(&gfree_lock);
+        if (have >= RT_PREPARED_TARGET)
+            return true;
+        int n;
+        rt_g *list = new_slab(&n), *last = list;
+        while (last->schedlink)
+            last = last->schedlink;
+        rt_lock_acquire(&gfree_lock);
+        last->schedlink = gfree_global;
+        gfree_global = list;
+        ngfree_global += n;
+        rt_lock_release(&gfree_lock);
+    }
 }
 
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size)

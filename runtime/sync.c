@@ -134,17 +134,27 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Spins while another core holds the lock, backing off exponentially (1 to
+ * 64 pauses between looks).  Looking at the lock word pulls its cache line
+ * away from the holder, which then pays a transfer on its next lock or
+ * unlock; backing off lets a busy holder run several critical sections per
+ * transfer.  Parking costs microseconds, so the budget is generous: about
+ * 2,000 pauses before giving up. */
 static bool try_spin(goc_mutex *m)
 {
     if (rt_sched_state.nprocs < 2)
         return false;
-    for (int i = 0; i < 120; i++) {
+    int wait = 1;
+    for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < wait; i++)
+            cpu_relax();
+        if (wait < 64)
+            wait *= 2;
         uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
         if (!(s & MUTEX_LOCKED) &&
-            atomic_compare_exchange_weak_explicit(mstate(m), &s, s | MUTEX_LOCKED,
+            atomic_compare_exchange_strong_explicit(mstate(m), &s, s | MUTEX_LOCKED,
                 memory_order_acquire, memory_order_relaxed))
             return true;
-        cpu_relax();
     }
     return false;
 }
@@ -210,7 +220,7 @@ static void mutex_unlock_slow(goc_mutex *m)
     }
     rt_waiter *w = waitq_pop(&m->q);
     rt_lock_release(qlock(&m->q));
-    rt_ready(w->g);
+    rt_ready_later(w->g);
 }
 
 void goc_mutex_unlock(goc_mutex *m)
