@@ -117,7 +117,8 @@ struct rt_g {
     char *stack_lo, *stack_hi;     /* usable stack [lo, hi)                */
     size_t stack_class;            /* 0: pooled slot, else size of own map */
     rt_g *schedlink;               /* global run queue, free lists         */
-    rt_g *allnext, *allprev;       /* all live Gs (allg lock)              */
+    rt_g *allnext, *allprev;       /* every G ever made, live or pooled
+                                      (allg lock)                          */
     const char *wait_reason;       /* set while WAITING                    */
     const void *wait_on;           /* the channel/lock waited on, for dumps */
     const char *created_file;
@@ -158,6 +159,9 @@ struct rt_p {
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;
+    int64_t goid_next, goid_end; /* ids reserved for this P (owner only) */
+    _Atomic int32_t gcount;      /* spawned minus exited here; written by
+                                    the owner only, summed by readers   */
 
     /* timer.c: a 4-ary min-heap of timers, guarded by timer_lock. */
     rt_lock timer_lock;
@@ -199,10 +203,12 @@ typedef struct rt_sched {
     rt_p *ps;
     rt_m *ms;
     _Atomic int64_t goid_gen;
-    _Atomic int32_t ngoroutines;
+    _Atomic int32_t ngoroutines; /* spawned minus exited off any P       */
 
     rt_lock allg_lock;
-    rt_g *allg;                  /* every live G (for dumps and the GC)  */
+    rt_g *allg;                  /* every G, pooled ones too: a G joins
+                                    when its stack is made, so spawning
+                                    and exiting take no global lock       */
 
     _Atomic uint32_t sysmon_wake;/* futex word: sysmon sleeps while all idle */
     _Atomic bool started;
@@ -240,7 +246,13 @@ void rt_ready(rt_g *g) RT_HIDDEN;
  * costs more than it gains; sysmon still hands queued work to idle Ps. */
 void rt_ready_later(rt_g *g) RT_HIDDEN;
 uint32_t rt_fastrand(void) RT_HIDDEN;
-/* Called with the allg lock; visits every live G. */
+/* Registers a G whose stack was just made / is being unmapped. */
+void rt_allg_add(rt_g *g) RT_HIDDEN;
+void rt_allg_remove(rt_g *g) RT_HIDDEN;
+/* Live goroutines (spawned and not exited). */
+int rt_ngoroutines(void) RT_HIDDEN;
+/* Called with the allg lock; visits every G, including pooled ones
+ * (status RT_G_IDLE). */
 void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg) RT_HIDDEN;
 /* Prints every goroutine to stderr (SIGQUIT, deadlock). */
 void rt_dump_goroutines(void) RT_HIDDEN;

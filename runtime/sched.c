@@ -470,7 +470,7 @@ void goc_yield(void)
 static rt_p foreign_p;           /* G pool for spawns from non-workers */
 static rt_lock foreign_lock;
 
-static void allg_add(rt_g *g)
+void rt_allg_add(rt_g *g)
 {
     rt_lock_acquire(&S.allg_lock);
     g->allprev = NULL;
@@ -481,7 +481,7 @@ static void allg_add(rt_g *g)
     rt_lock_release(&S.allg_lock);
 }
 
-static void allg_remove(rt_g *g)
+void rt_allg_remove(rt_g *g)
 {
     rt_lock_acquire(&S.allg_lock);
     if (g->allprev)
@@ -491,6 +491,39 @@ static void allg_remove(rt_g *g)
     if (g->allnext)
         g->allnext->allprev = g->allprev;
     rt_lock_release(&S.allg_lock);
+}
+
+/* Goroutine ids come from a global counter in blocks of 16 per P, so
+ * spawning does not bounce the counter's cache line between cores. */
+static int64_t next_goid(rt_p *p)
+{
+    if (!p)
+        return atomic_fetch_add_explicit(&S.goid_gen, 1, memory_order_relaxed) + 1;
+    if (p->goid_next == p->goid_end) {
+        p->goid_next = atomic_fetch_add_explicit(&S.goid_gen, 16, memory_order_relaxed) + 1;
+        p->goid_end = p->goid_next + 16;
+    }
+    return p->goid_next++;
+}
+
+/* Counts a spawn (+1) or exit (-1) on p's own counter, or globally when
+ * there is no P. */
+static void count_goroutine(rt_p *p, int delta)
+{
+    if (!p) {
+        atomic_fetch_add_explicit(&S.ngoroutines, delta, memory_order_relaxed);
+        return;
+    }
+    int32_t v = atomic_load_explicit(&p->gcount, memory_order_relaxed);
+    atomic_store_explicit(&p->gcount, v + delta, memory_order_relaxed);
+}
+
+int rt_ngoroutines(void)
+{
+    int32_t n = atomic_load_explicit(&S.ngoroutines, memory_order_relaxed);
+    for (int i = 0; i < S.nprocs; i++)
+        n += atomic_load_explicit(&S.ps[i].gcount, memory_order_relaxed);
+    return n;
 }
 
 static void free_dead_g(rt_g *g, void *arg)
@@ -506,8 +539,7 @@ static RT_NORETURN void goexit(void)
     rt_goexit_frames(g);
     m = rt_getm();
     atomic_store_explicit(&g->status, RT_G_DEAD, memory_order_relaxed);
-    allg_remove(g);
-    atomic_fetch_sub(&S.ngoroutines, 1);
+    count_goroutine(m->p, -1);
     m->after_fn = free_dead_g;
     m->after_g = g;
     rt_g *next = next_local(m);
@@ -540,7 +572,7 @@ static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
         g = rt_stack_alloc_g(&foreign_p, stack);
         rt_lock_release(&foreign_lock);
     }
-    g->id = atomic_fetch_add_explicit(&S.goid_gen, 1, memory_order_relaxed) + 1;
+    g->id = next_goid(p);
     g->fn = fn;
     g->arg = arg;
     g->created_file = file;
@@ -554,8 +586,7 @@ static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
     atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
     g->sp = rt_ctx_make(g->stack_hi, g_entry);
     rt_san_new_g(g);
-    allg_add(g);
-    atomic_fetch_add_explicit(&S.ngoroutines, 1, memory_order_relaxed);
+    count_goroutine(p, 1);
     atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
     if (p) {
         runq_put(p, g, true);
@@ -588,7 +619,9 @@ int64_t goc_goid(void)
 
 int goc_num_goroutine(void)
 {
-    return atomic_load_explicit(&S.ngoroutines, memory_order_relaxed);
+    if (!atomic_load_explicit(&S.started, memory_order_acquire))
+        return 0;
+    return rt_ngoroutines();
 }
 
 int goc_maxprocs(void)
@@ -806,6 +839,9 @@ static const char *status_name(rt_g *g)
 
 static void dump_one(rt_g *g, void *arg)
 {
+    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    if (st == RT_G_IDLE || st == RT_G_DEAD)
+        return;
     fprintf(stderr, "goroutine %lld [%s]:\n", (long long)g->id, status_name(g));
     if (g->wait_on && atomic_load_explicit(&g->status, memory_order_relaxed) == RT_G_WAITING)
         fprintf(stderr, "\twaiting on %p\n", g->wait_on);
@@ -833,11 +869,11 @@ void rt_dump_goroutines(void)
 static void check_dead(void)
 {
     if (atomic_load(&S.npidle) != S.nprocs || atomic_load(&nrunwaiters) == 0 ||
-        atomic_load(&S.nblocking) != 0 || atomic_load(&S.ngoroutines) == 0)
+        atomic_load(&S.nblocking) != 0 || rt_ngoroutines() == 0)
         return;
     rt_lock_acquire(&S.lock);
     bool dead = atomic_load(&S.npidle) == S.nprocs && atomic_load(&S.runq_size) == 0 &&
-                earliest_timer() == 0 && atomic_load(&S.ngoroutines) > 0 &&
+                earliest_timer() == 0 && rt_ngoroutines() > 0 &&
                 atomic_load(&S.nblocking) == 0;
     for (int i = 0; dead && i < S.nprocs; i++)
         dead = runq_empty(&S.ps[i]);

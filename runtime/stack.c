@@ -190,6 +190,7 @@ static rt_g *new_slab(int *count)
     for (int i = RT_SLAB_SLOTS - 1; i >= 0; i--) {
         char *lo = base + (size_t)i * slot_size;
         rt_g *g = g_in_slot(lo, slot_size, 0);
+        rt_allg_add(g);
         g->schedlink = list;
         list = g;
     }
@@ -248,7 +249,9 @@ rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
         char *lo = map_region(size + RT_GUARD);
         if (mprotect(lo, RT_GUARD, PROT_NONE) != 0)
             rt_fatal("goroutine stack guard: mprotect failed");
-        return g_in_slot(lo, size + RT_GUARD, size + RT_GUARD);
+        rt_g *g = g_in_slot(lo, size + RT_GUARD, size + RT_GUARD);
+        rt_allg_add(g);
+        return g;
     }
     if (!p->gfree)
         refill(p);
@@ -261,6 +264,7 @@ rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
 void rt_stack_free_g(rt_p *p, rt_g *g)
 {
     if (g->stack_class != 0) {
+        rt_allg_remove(g);
         munmap(g->stack_lo - RT_GUARD, g->stack_class);
         return;
     }
