@@ -147,13 +147,16 @@ struct rt_g {
 
 struct rt_p {
     int id;
-    /* Local run queue: a ring written by the owner at tail, consumed by the
-     * owner and thieves at head with CAS (Go's runq). */
-    _Atomic uint32_t runq_head;
+    /* Local run queue: a ring under runq_lock.  The owner pushes and pops
+     * at the tail (LIFO), except every 61st pop, which takes the head;
+     * thieves take the older half from the head.  See sched.c. */
+    rt_lock runq_lock;
+    _Atomic uint32_t runq_head;  /* written under runq_lock only          */
     _Atomic uint32_t runq_tail;
-    rt_g *_Atomic runq[RT_RUNQ_SIZE];
+    rt_g *runq[RT_RUNQ_SIZE];
     rt_g *_Atomic runnext;       /* next to run, ahead of the queue      */
     uint32_t schedtick;          /* incremented on every schedule        */
+    uint32_t fairtick;           /* runq_get calls, for the 61st rule    */
     _Atomic uint32_t status;     /* 0 idle, 1 running (for the monitor)  */
     _Atomic uint32_t sysmon_tick;
 

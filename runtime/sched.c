@@ -4,15 +4,27 @@
  *
  * Design (after Go's proc.go; see rt.h for G, M and P)
  *
- *   Each P has a bounded lock-free ring of 256 runnable Gs plus a "runnext"
- *   slot.  A G readied by the running G (a channel hand-off) goes to runnext,
- *   so a producer/consumer pair ping-pongs on one P with no queueing and no
- *   cache misses; the G it displaces goes to the ring.  A full ring moves half
- *   of itself to the global queue (a list under sched.lock), which Ps check
- *   every 61 schedules so nothing starves there.
+ *   Each P has a bounded ring of 256 runnable Gs plus a "runnext" slot.  A
+ *   G readied or spawned by the running G goes to runnext, so a
+ *   producer/consumer pair ping-pongs on one P with no queueing and no cache
+ *   misses; the G it displaces goes to the ring's tail.  The owner pops the
+ *   ring at the tail too (LIFO, as work-stealing deques do): a goroutine that
+ *   spawns children and waits for them runs the tree depth first, so the
+ *   number of live goroutines, hence fresh stack pages, stays small, and
+ *   recycled stacks are still in cache.  Go's FIFO ring runs such a tree
+ *   breadth first.  Fairness: every 61st pop takes the ring's head (its
+ *   oldest G) instead of runnext or the tail, and yielding goroutines and
+ *   hinted wake-ups are queued at the head, so nothing waits forever behind
+ *   newer work.  A full ring moves its older half to the global queue (a
+ *   list under sched.lock), which Ps check every 61 schedules.
  *
- *   A P with nothing to run becomes "spinning": it steals half of another
- *   P's ring (four rounds over all Ps in random order; runnext only in the
+ *   The ring is guarded by a per-P lock.  Go's lock-free ring allows only
+ *   FIFO pops by the owner; a lock-free LIFO pop racing with thieves needs
+ *   Chase-Lev's fence or a tagged word, while an uncontended lock costs one
+ *   CAS and thieves rarely contend for it.
+ *
+ *   A P with nothing to run becomes "spinning": it steals the older half of
+ *   another P's ring (four rounds over all Ps in random order; runnext only in the
  *   last round) and runs other Ps' due timers.  At most half of the busy Ps
  *   spin at once.  A P that finds nothing parks its M on a futex with a
  *   timeout at the earliest timer of any P.  The protocol that prevents lost
@@ -135,130 +147,156 @@ static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
     atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
 }
 
-/* Moves half of p's full ring plus g to the global queue.  Fails (false)
- * when thieves moved the head meanwhile; the caller then retries. */
-static bool runq_put_slow(rt_p *p, rt_g *g, uint32_t h, uint32_t t)
+/* The ring's indices only change under runq_lock; they are atomics so
+ * that emptiness checks may read them without it. */
+static inline uint32_t rq_head(rt_p *p)
 {
-    rt_g *batch[RT_RUNQ_SIZE / 2 + 1];
-    uint32_t n = (t - h) / 2;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i] = atomic_load_explicit(&p->runq[(h + i) % RT_RUNQ_SIZE],
-                                        memory_order_relaxed);
-    if (!atomic_compare_exchange_strong_explicit(&p->runq_head, &h, h + n,
-            memory_order_release, memory_order_relaxed))
-        return false;
-    batch[n] = g;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
-    rt_lock_acquire(&S.lock);
-    globrunq_put_batch(batch[0], batch[n], (int)n + 1);
-    rt_lock_release(&S.lock);
-    return true;
+    return atomic_load_explicit(&p->runq_head, memory_order_relaxed);
+}
+
+static inline uint32_t rq_tail(rt_p *p)
+{
+    return atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+}
+
+/* Pushes g at the ring's tail.  A full ring first moves its older half to
+ * the global queue (outside runq_lock: the lock order is sched.lock first).
+ * Returns whether other work was already queued. */
+static bool runq_push(rt_p *p, rt_g *g)
+{
+    rt_g *batch[RT_RUNQ_SIZE / 2];
+    uint32_t n = 0;
+    rt_lock_acquire(&p->runq_lock);
+    uint32_t h = rq_head(p), t = rq_tail(p);
+    if (t - h == RT_RUNQ_SIZE) {
+        n = RT_RUNQ_SIZE / 2;
+        for (uint32_t i = 0; i < n; i++)
+            batch[i] = p->runq[(h + i) % RT_RUNQ_SIZE];
+        atomic_store_explicit(&p->runq_head, h + n, memory_order_release);
+    }
+    p->runq[t % RT_RUNQ_SIZE] = g;
+    atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
+    rt_lock_release(&p->runq_lock);
+    if (n) {
+        for (uint32_t i = 0; i + 1 < n; i++)
+            batch[i]->schedlink = batch[i + 1];
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(batch[0], batch[n - 1], (int)n);
+        rt_lock_release(&S.lock);
+    }
+    return t != h;
+}
+
+/* Queues g behind everything else on p: at the ring's head, which the
+ * owner's pops reach last (or on the global queue if the ring is full). */
+static void runq_push_back(rt_p *p, rt_g *g)
+{
+    rt_lock_acquire(&p->runq_lock);
+    uint32_t h = rq_head(p), t = rq_tail(p);
+    bool full = t - h == RT_RUNQ_SIZE;
+    if (!full) {
+        p->runq[(h - 1) % RT_RUNQ_SIZE] = g;
+        atomic_store_explicit(&p->runq_head, h - 1, memory_order_release);
+    }
+    rt_lock_release(&p->runq_lock);
+    if (full) {
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(g, g, 1);
+        rt_lock_release(&S.lock);
+    }
 }
 
 /* Owner only.  With next, g takes runnext and the G it displaces goes to
  * the ring.  Returns whether other work was already queued. */
 static bool runq_put(rt_p *p, rt_g *g, bool next)
 {
-    bool busy = false;
     if (next) {
         rt_g *old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
         if (!old)
-            return !runq_empty(p) && atomic_load_explicit(&p->runq_head,
-                       memory_order_relaxed) != atomic_load_explicit(&p->runq_tail,
-                       memory_order_relaxed);
-        g = old;
-        busy = true;
+            return rq_head(p) != rq_tail(p);
+        runq_push(p, old);
+        return true;
     }
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
-        if (t - h < RT_RUNQ_SIZE) {
-            atomic_store_explicit(&p->runq[t % RT_RUNQ_SIZE], g, memory_order_relaxed);
-            atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
-            return busy || t != h;
-        }
-        if (runq_put_slow(p, g, h, t))
-            return true;
-    }
+    return runq_push(p, g);
 }
 
-/* Owner only: runnext first, then the ring's head. */
+/* Owner only.  Usually runnext, else the newest G in the ring (last in,
+ * first out: a goroutine that spawns and then waits for its children runs
+ * them depth first, on warm caches and recycled stacks).  Every 61st call
+ * takes the oldest G in the ring instead, so neither a runnext ping-pong
+ * nor a stream of newer work can starve what waits behind it. */
 static rt_g *runq_get(rt_p *p)
 {
-    rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
-                    memory_order_acq_rel, memory_order_relaxed))
-        return next;
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
-        if (t == h)
-            return NULL;
-        rt_g *g = atomic_load_explicit(&p->runq[h % RT_RUNQ_SIZE], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&p->runq_head, &h, h + 1,
-                memory_order_release, memory_order_relaxed))
-            return g;
+    bool oldest = ++p->fairtick % 61 == 0;
+    if (!oldest) {
+        rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                        memory_order_acq_rel, memory_order_relaxed))
+            return next;
     }
-}
-
-/* Copies half of victim's ring into p's ring starting at index `at`;
- * returns how many.  With steal_next, an otherwise empty victim gives up
- * its runnext, after a short pause that lets a running owner take it. */
-static uint32_t runq_grab(rt_p *victim, rt_p *p, uint32_t at, bool steal_next)
-{
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&victim->runq_head, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&victim->runq_tail, memory_order_acquire);
-        uint32_t n = t - h;
-        n -= n / 2;
-        if (n == 0) {
-            if (!steal_next)
-                return 0;
-            rt_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
-            if (!next)
-                return 0;
-            if (atomic_load_explicit(&victim->status, memory_order_relaxed)) {
-                struct timespec ts = { 0, 3000 };
-                nanosleep(&ts, NULL);
+    rt_g *g = NULL;
+    if (rq_head(p) != rq_tail(p)) {
+        rt_lock_acquire(&p->runq_lock);
+        uint32_t h = rq_head(p), t = rq_tail(p);
+        if (h != t) {
+            if (oldest) {
+                g = p->runq[h % RT_RUNQ_SIZE];
+                atomic_store_explicit(&p->runq_head, h + 1, memory_order_release);
+            } else {
+                g = p->runq[(t - 1) % RT_RUNQ_SIZE];
+                atomic_store_explicit(&p->runq_tail, t - 1, memory_order_release);
             }
-            if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
-                    memory_order_acq_rel, memory_order_relaxed))
-                continue;
-            atomic_store_explicit(&p->runq[at % RT_RUNQ_SIZE], next, memory_order_relaxed);
-            return 1;
         }
-        if (n > RT_RUNQ_SIZE / 2)
-            continue;   /* read h and t inconsistently; retry */
-        for (uint32_t i = 0; i < n; i++) {
-            rt_g *g = atomic_load_explicit(&victim->runq[(h + i) % RT_RUNQ_SIZE],
-                                           memory_order_relaxed);
-            atomic_store_explicit(&p->runq[(at + i) % RT_RUNQ_SIZE], g,
-                                  memory_order_relaxed);
-        }
-        if (atomic_compare_exchange_strong_explicit(&victim->runq_head, &h, h + n,
-                memory_order_release, memory_order_relaxed))
-            return n;
+        rt_lock_release(&p->runq_lock);
     }
-}
-
-/* Steals into p (whose ring must be empty) and returns one G to run. */
-static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
-{
-    uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
-    uint32_t n = runq_grab(victim, p, t, steal_next);
-    if (n == 0)
-        return NULL;
-    n--;
-    rt_g *g = atomic_load_explicit(&p->runq[(t + n) % RT_RUNQ_SIZE], memory_order_relaxed);
-    if (n)
-        atomic_store_explicit(&p->runq_tail, t + n, memory_order_release);
+    if (!g && oldest) {
+        rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                        memory_order_acq_rel, memory_order_relaxed))
+            return next;
+    }
     return g;
 }
 
-/* Caller holds sched.lock.  Takes a fair share of the global queue: one
- * to return, the rest into p's ring. */
-static rt_g *globrunq_get(rt_p *p, int max)
+/* Steals the older half of victim's ring into p and returns one G to run.
+ * With steal_next, an otherwise empty victim gives up its runnext, after
+ * a short pause that lets a running owner take it first. */
+static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
+{
+    rt_g *batch[RT_RUNQ_SIZE / 2 + 1];
+    uint32_t n = 0;
+    if (rq_head(victim) != rq_tail(victim)) {
+        rt_lock_acquire(&victim->runq_lock);
+        uint32_t h = rq_head(victim), t = rq_tail(victim);
+        n = (t - h) - (t - h) / 2;
+        for (uint32_t i = 0; i < n; i++)
+            batch[i] = victim->runq[(h + i) % RT_RUNQ_SIZE];
+        atomic_store_explicit(&victim->runq_head, h + n, memory_order_release);
+        rt_lock_release(&victim->runq_lock);
+    }
+    if (n == 0) {
+        rt_g *next = steal_next ? atomic_load_explicit(&victim->runnext, memory_order_acquire)
+                                : NULL;
+        if (!next)
+            return NULL;
+        if (atomic_load_explicit(&victim->status, memory_order_relaxed)) {
+            struct timespec ts = { 0, 3000 };
+            nanosleep(&ts, NULL);
+        }
+        if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
+                memory_order_acq_rel, memory_order_relaxed))
+            return NULL;
+        return next;
+    }
+    /* Run the newest of the batch; queue the others oldest first. */
+    for (uint32_t i = 0; i + 1 < n; i++)
+        runq_push(p, batch[i]);
+    return batch[n - 1];
+}
+
+/* Caller holds sched.lock.  Unlinks a fair share of the global queue and
+ * returns it as a chain through schedlink (NULL if empty). */
+static rt_g *globrunq_take(int max)
 {
     int size = atomic_load_explicit(&S.runq_size, memory_order_relaxed);
     if (size == 0)
@@ -268,16 +306,36 @@ static rt_g *globrunq_get(rt_p *p, int max)
     if (max > 0 && n > max) n = max;
     if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
     atomic_store_explicit(&S.runq_size, size - n, memory_order_relaxed);
-    rt_g *g = S.runq_head;
-    S.runq_head = g->schedlink;
-    for (int i = 1; i < n; i++) {
-        rt_g *x = S.runq_head;
-        S.runq_head = x->schedlink;
-        runq_put(p, x, false);
-    }
+    rt_g *head = S.runq_head, *last = head;
+    for (int i = 1; i < n; i++)
+        last = last->schedlink;
+    S.runq_head = last->schedlink;
+    last->schedlink = NULL;
     if (!S.runq_head)
         S.runq_tail = NULL;
-    return g;
+    return head;
+}
+
+/* Queues all but the first G of a chain from globrunq_take on p (no
+ * sched.lock held) and returns the first. */
+static rt_g *runq_put_chain(rt_p *p, rt_g *chain)
+{
+    if (!chain)
+        return NULL;
+    for (rt_g *x = chain->schedlink; x;) {
+        rt_g *next = x->schedlink;
+        runq_push(p, x);
+        x = next;
+    }
+    return chain;
+}
+
+static rt_g *globrunq_get(rt_p *p, int max)
+{
+    rt_lock_acquire(&S.lock);
+    rt_g *chain = globrunq_take(max);
+    rt_lock_release(&S.lock);
+    return runq_put_chain(p, chain);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -393,9 +451,7 @@ static rt_g *next_local(rt_m *m)
 {
     rt_p *p = m->p;
     if (schedtick_check_global(p) && atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
-        rt_lock_acquire(&S.lock);
         rt_g *g = globrunq_get(p, 1);
-        rt_lock_release(&S.lock);
         if (g)
             return g;
     }
@@ -447,14 +503,14 @@ void rt_ready_later(rt_g *g)
         return;
     }
     atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
-    runq_put(m->p, g, false);
+    runq_push_back(m->p, g);
 }
 
 static void yield_requeue(rt_g *g, void *arg)
 {
     rt_m *m = rt_getm();
     atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
-    runq_put(m->p, g, false);
+    runq_push_back(m->p, g);
 }
 
 void goc_yield(void)
@@ -690,9 +746,9 @@ static rt_g *stop_m(rt_m *m)
     rt_p *p = m->p;
     rt_lock_acquire(&S.lock);
     if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
-        rt_g *g = globrunq_get(p, 0);
+        rt_g *chain = globrunq_take(0);
         rt_lock_release(&S.lock);
-        return got_work(m, g);
+        return got_work(m, runq_put_chain(p, chain));
     }
     atomic_store_explicit(&m->park, 0, memory_order_relaxed);
     m->idle_next = S.idle;
@@ -752,9 +808,7 @@ static rt_g *find_runnable(rt_m *m)
         if (g)
             return got_work(m, g);
         if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
-            rt_lock_acquire(&S.lock);
             g = globrunq_get(p, 0);
-            rt_lock_release(&S.lock);
             if (g)
                 return got_work(m, g);
         }
