@@ -261,6 +261,8 @@ void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg) RT_HIDDEN;
 void rt_dump_goroutines(void) RT_HIDDEN;
 /* Wakes an idle M if some P is idle and nobody spins. */
 void rt_wakep(void) RT_HIDDEN;
+/* Wakes sysmon before its next tick (work for it: stack slabs). */
+void rt_sysmon_kick(void) RT_HIDDEN;
 /* Tells idle Ms that the timer set changed (an earlier deadline). */
 void rt_timers_changed(int64_t when) RT_HIDDEN;
 RT_NORETURN void rt_fatal(const char *fmt, ...) RT_HIDDEN;

@@ -848,6 +848,14 @@ static void *worker_main(void *arg)
 /* sysmon                                                                 */
 /* ---------------------------------------------------------------------- */
 
+static _Atomic uint32_t sysmon_kicked;
+
+void rt_sysmon_kick(void)
+{
+    if (!atomic_exchange_explicit(&sysmon_kicked, 1, memory_order_release))
+        rt_futex_wake(&sysmon_kicked, 1);
+}
+
 static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
@@ -860,8 +868,8 @@ static void *sysmon_main(void *arg)
             delay = 20 * 1000;
             continue;
         }
-        struct timespec ts = { 0, delay };
-        nanosleep(&ts, NULL);
+        if (!atomic_exchange_explicit(&sysmon_kicked, 0, memory_order_acquire))
+            rt_futex_wait(&sysmon_kicked, 0, delay);
         bool acted = rt_stack_background();
         for (int i = 0; i < S.nprocs; i++) {
             rt_p *p = &S.ps[i];

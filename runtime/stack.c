@@ -215,7 +215,8 @@ static void refill(rt_p *p)
     if (p->gfree)
         return;
     int n;
-    atomic_store_explicit(&stack_demand, 1, memory_order_relaxed);
+    if (!atomic_exchange_explicit(&stack_demand, 1, memory_order_relaxed))
+        rt_sysmon_kick();
     p->gfree = new_slab(&n);
     p->ngfree = n;
 }
@@ -228,7 +229,8 @@ bool rt_stack_background(void)
         rt_lock_acquire(&gfree_lock);
         int have = ngfree_global;
         rt_lock_release(&gfree_lock);
-        if (have >= RT_PREPARED_TARGET)
+        if (have >= RT_PREPARED_TARGET &&
+            !atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
             return true;
         int n;
         rt_g *list = new_slab(&n), *last = list;
