@@ -232,6 +232,28 @@ bool goc_mutex_trylock(goc_mutex *m);
  * "fatal error: sync: unlock of unlocked mutex", exit 2. */
 void goc_mutex_unlock(goc_mutex *m);
 
+/* The uncontended lock and unlock are one atomic instruction each, inlined
+ * into the caller through these macros; the functions above are the same
+ * operations out of line (their addresses may be taken as usual).  The
+ * _slow functions are the contended paths the inline code calls. */
+void goc_mutex_lock_slow(goc_mutex *m);
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old_state);
+static inline void goc_mutex_lock_inline(goc_mutex *m)
+{
+    uint32_t zero = 0;
+    if (__builtin_expect(!__atomic_compare_exchange_n(&m->state, &zero, 1, 1,
+                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 0))
+        goc_mutex_lock_slow(m);
+}
+static inline void goc_mutex_unlock_inline(goc_mutex *m)
+{
+    uint32_t old = __atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE);
+    if (__builtin_expect(old != 1, 0))
+        goc_mutex_unlock_slow(m, old);
+}
+#define goc_mutex_lock(m) goc_mutex_lock_inline(m)
+#define goc_mutex_unlock(m) goc_mutex_unlock_inline(m)
+
 typedef struct goc_rwmutex {
     goc_mutex w;          /* held by writers between themselves */
     int32_t readers;      /* active readers; negative while a writer waits */

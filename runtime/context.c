@@ -34,6 +34,7 @@ struct goc_context {
     goc_timer *timer;
     goc_context *children;     /* cancelable children, doubly linked   */
     goc_context *next, *prev;  /* siblings (parent->mu)                */
+    bool linked;               /* in the parent's list (parent->mu)    */
 };
 
 static goc_context background;
@@ -52,34 +53,30 @@ static void cancel(goc_context *c, const char *err)
     }
     c->err = err;
     goc_chan_close(c->done);
-    goc_context *kids = c->children;
+    /* Take the children out of the list while holding the lock: a child
+     * cancelled concurrently unlinks itself under this same lock, so the
+     * list must not be walked after it is released. */
+    int n = 0;
+    for (goc_context *k = c->children; k; k = k->next)
+        n++;
+    goc_context **kids = n ? malloc(sizeof *kids * (size_t)n) : NULL;
+    if (n && !kids)
+        rt_fatal("out of memory");
+    n = 0;
+    for (goc_context *k = c->children, *next; k; k = next) {
+        next = k->next;
+        k->next = k->prev = NULL;
+        k->linked = false;
+        kids[n++] = k;
+    }
     c->children = NULL;
     goc_timer *t = c->timer;
     goc_mutex_unlock(&c->mu);
     if (t)
         goc_timer_stop(t);
-    while (kids) {
-        goc_context *k = kids;
-        kids = k->next;
-        k->next = k->prev = NULL;
-        cancel(k, err);
-    }
-}
-
-static void detach(goc_context *c)
-{
-    goc_context *p = c->parent;
-    if (!p || !p->done)
-        return;
-    goc_mutex_lock(&p->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (p->children == c)
-        p->children = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-    goc_mutex_unlock(&p->mu);
+    for (int i = 0; i < n; i++)
+        cancel(kids[i], err);
+    free(kids);
 }
 
 /* The nearest cancelable ancestor-or-self (NULL: background). */
@@ -88,6 +85,25 @@ static goc_context *cancelable(goc_context *c)
     while (c && !c->done)
         c = c->parent;
     return c;
+}
+
+static void detach(goc_context *c)
+{
+    goc_context *p = cancelable(c->parent);
+    if (!p)
+        return;
+    goc_mutex_lock(&p->mu);
+    if (c->linked) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            p->children = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->next = c->prev = NULL;
+        c->linked = false;
+    }
+    goc_mutex_unlock(&p->mu);
 }
 
 static goc_context *new_child(goc_context *parent)
@@ -109,6 +125,7 @@ static goc_context *new_child(goc_context *parent)
         if (p->children)
             p->children->prev = c;
         p->children = c;
+        c->linked = true;
     }
     goc_mutex_unlock(&p->mu);
     if (perr)

@@ -159,7 +159,7 @@ static bool try_spin(goc_mutex *m)
     return false;
 }
 
-static void mutex_lock_slow(goc_mutex *m)
+void goc_mutex_lock_slow(goc_mutex *m)
 {
     bool woken = false;
     for (;;) {
@@ -188,13 +188,10 @@ static void mutex_lock_slow(goc_mutex *m)
     }
 }
 
-void goc_mutex_lock(goc_mutex *m)
+/* Parenthesised names: the out-of-line twins of goc.h's inline macros. */
+void (goc_mutex_lock)(goc_mutex *m)
 {
-    uint32_t zero = 0;
-    if (RT_LIKELY(atomic_compare_exchange_weak_explicit(mstate(m), &zero, MUTEX_LOCKED,
-                      memory_order_acquire, memory_order_relaxed)))
-        return;
-    mutex_lock_slow(m);
+    goc_mutex_lock_inline(m);
 }
 
 bool goc_mutex_trylock(goc_mutex *m)
@@ -223,15 +220,18 @@ static void mutex_unlock_slow(goc_mutex *m)
     rt_ready_later(w->g);
 }
 
-void goc_mutex_unlock(goc_mutex *m)
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old)
 {
-    uint32_t old = atomic_fetch_sub_explicit(mstate(m), MUTEX_LOCKED, memory_order_release);
     if (RT_UNLIKELY(!(old & MUTEX_LOCKED))) {
         atomic_fetch_add_explicit(mstate(m), MUTEX_LOCKED, memory_order_relaxed);
         rt_fatal("sync: unlock of unlocked mutex");
     }
-    if (RT_UNLIKELY(old != MUTEX_LOCKED))
-        mutex_unlock_slow(m);
+    mutex_unlock_slow(m);
+}
+
+void (goc_mutex_unlock)(goc_mutex *m)
+{
+    goc_mutex_unlock_inline(m);
 }
 
 /* ---------------------------------------------------------------------- */
