@@ -750,6 +750,10 @@ static rt_g *stop_m(rt_m *m)
         rt_lock_release(&S.lock);
         return got_work(m, runq_put_chain(p, chain));
     }
+    /* Once on the idle list, m->spinning belongs to whoever wakes us
+     * (rt_wakep sets it); read and clear it before. */
+    bool was_spinning = m->spinning;
+    m->spinning = false;
     atomic_store_explicit(&m->park, 0, memory_order_relaxed);
     m->idle_next = S.idle;
     S.idle = m;
@@ -757,8 +761,7 @@ static rt_g *stop_m(rt_m *m)
     atomic_fetch_add(&S.npidle, 1);
     rt_lock_release(&S.lock);
 
-    if (m->spinning) {
-        m->spinning = false;
+    if (was_spinning) {
         atomic_fetch_sub(&S.nmspinning, 1);
         /* Re-check after dropping spinning: see the top comment. */
         for (int i = 0; i < S.nprocs; i++) {
@@ -1028,6 +1031,17 @@ void rt_init(void)
     pthread_once(&init_once, init_once_fn);
 }
 
+/* Spawns a goroutine that a non-goroutine thread will wait for.  While it
+ * is being queued, nblocking keeps check_dead from reporting the other,
+ * blocked goroutines as a deadlock: from then on it is in a run queue. */
+static void start_waited(void (*fn)(void *), void *arg, const char *what, size_t stack)
+{
+    atomic_fetch_add(&S.nblocking, 1);
+    atomic_fetch_add(&nrunwaiters, 1);
+    spawn_sized(fn, arg, what, 0, stack);
+    atomic_fetch_sub(&S.nblocking, 1);
+}
+
 struct main_args {
     int (*fn)(int, char **);
     int argc;
@@ -1048,9 +1062,8 @@ int goc_main(int (*main_fn)(int, char **), int argc, char **argv)
     args.argc = argc;
     args.argv = argv;
     rt_init();
-    atomic_fetch_add(&nrunwaiters, 1);
     size_t stack = S.stack_size > (8u << 20) ? S.stack_size : (8u << 20);
-    spawn_sized(main_goroutine, &args, "main", 0, stack);
+    start_waited(main_goroutine, &args, "main", stack);
     for (;;)
         pause();
 }
@@ -1077,8 +1090,7 @@ int goc_run(int (*fn)(void *), void *arg)
     if (goc_goid() != 0)
         rt_fatal("goc_run called from a goroutine");
     struct run_args a = { fn, arg, 0, 0 };
-    atomic_fetch_add(&nrunwaiters, 1);
-    spawn_sized(run_goroutine, &a, "goc_run", 0, 0);
+    start_waited(run_goroutine, &a, "goc_run", 0);
     while (atomic_load_explicit(&a.done, memory_order_acquire) == 0)
         rt_futex_wait(&a.done, 0, -1);
     return a.result;
