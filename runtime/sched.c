@@ -1040,6 +1040,8 @@ static void start_waited(void (*fn)(void *), void *arg, const char *what, size_t
     atomic_fetch_add(&nrunwaiters, 1);
     spawn_sized(fn, arg, what, 0, stack);
     atomic_fetch_sub(&S.nblocking, 1);
+    /* Every M may have gone idle while nblocking held them off. */
+    check_dead();
 }
 
 struct main_args {

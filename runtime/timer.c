@@ -28,6 +28,21 @@
 /* The heap (caller holds p->timer_lock)                                  */
 /* ---------------------------------------------------------------------- */
 
+/* A timer's deadline is written by its owner while the timer is in no
+ * heap and read under heap locks; relaxed atomics keep those accesses
+ * well defined for the C memory model and ThreadSanitizer, which cannot
+ * see every hand-off between a sleeping goroutine and the M that runs its
+ * after-switch callback. */
+static inline int64_t when_of(const rt_timer *t)
+{
+    return __atomic_load_n(&t->when, __ATOMIC_RELAXED);
+}
+
+static inline void set_when(rt_timer *t, int64_t when)
+{
+    __atomic_store_n(&t->when, when, __ATOMIC_RELAXED);
+}
+
 static void heap_set(rt_p *p, int i, rt_timer *t)
 {
     p->timers[i] = t;
@@ -39,7 +54,7 @@ static void sift_up(rt_p *p, int i)
     rt_timer *t = p->timers[i];
     while (i > 0) {
         int parent = (i - 1) / 2;
-        if (p->timers[parent]->when <= t->when)
+        if (when_of(p->timers[parent]) <= when_of(t))
             break;
         heap_set(p, i, p->timers[parent]);
         i = parent;
@@ -55,9 +70,9 @@ static void sift_down(rt_p *p, int i)
         int c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && p->timers[c + 1]->when < p->timers[c]->when)
+        if (c + 1 < n && when_of(p->timers[c + 1]) < when_of(p->timers[c]))
             c++;
-        if (t->when <= p->timers[c]->when)
+        if (when_of(t) <= when_of(p->timers[c]))
             break;
         heap_set(p, i, p->timers[c]);
         i = c;
@@ -67,7 +82,7 @@ static void sift_down(rt_p *p, int i)
 
 static void publish_min(rt_p *p)
 {
-    atomic_store_explicit(&p->timer0_when, p->ntimers ? p->timers[0]->when : 0,
+    atomic_store_explicit(&p->timer0_when, p->ntimers ? when_of(p->timers[0]) : 0,
                           memory_order_release);
 }
 
@@ -121,7 +136,7 @@ void rt_timer_start(rt_timer *t)
     publish_min(p);
     rt_lock_release(&p->timer_lock);
     if (first)
-        rt_timers_changed(t->when);
+        rt_timers_changed(when_of(t));
 }
 
 bool rt_timer_stop(rt_timer *t)
@@ -151,12 +166,12 @@ int64_t rt_timers_run(rt_p *p, int64_t now, bool try_only)
     } else {
         rt_lock_acquire(&p->timer_lock);
     }
-    while (p->ntimers && p->timers[0]->when <= now) {
+    while (p->ntimers && when_of(p->timers[0]) <= now) {
         rt_timer *t = p->timers[0];
         if (t->period > 0) {
             /* Tickers: the next multiple of period after now (missed ticks
              * are dropped, as Go's tickers drop them). */
-            t->when += t->period * (1 + (now - t->when) / t->period);
+            set_when(t, when_of(t) + t->period * (1 + (now - when_of(t)) / t->period));
             sift_down(p, 0);
         } else {
             heap_remove(p, t);
@@ -168,7 +183,7 @@ int64_t rt_timers_run(rt_p *p, int64_t now, bool try_only)
         f(arg, now);
         rt_lock_acquire(&p->timer_lock);
     }
-    int64_t next = p->ntimers ? p->timers[0]->when : 0;
+    int64_t next = p->ntimers ? when_of(p->timers[0]) : 0;
     rt_lock_release(&p->timer_lock);
     return next;
 }
@@ -201,7 +216,7 @@ void goc_sleep(int64_t d)
             rt_fatal("out of memory");
         g->timer = t;   /* kept with the G across reuse */
     }
-    t->when = goc_nanotime() + d;
+    set_when(t, goc_nanotime() + d);
     t->period = 0;
     t->f = sleep_wake;
     t->arg = g;
@@ -242,7 +257,7 @@ static struct goc_timer *timer_alloc(int64_t d)
     struct goc_timer *tm = calloc(1, sizeof *tm);
     if (!tm)
         rt_fatal("out of memory");
-    tm->t.when = goc_nanotime() + (d > 0 ? d : 0);
+    set_when(&tm->t, goc_nanotime() + (d > 0 ? d : 0));
     return tm;
 }
 
@@ -280,7 +295,7 @@ bool goc_timer_stop(goc_timer *t)
 bool goc_timer_reset(goc_timer *t, int64_t d)
 {
     bool was = rt_timer_stop(&t->t);
-    t->t.when = goc_nanotime() + (d > 0 ? d : 0);
+    set_when(&t->t, goc_nanotime() + (d > 0 ? d : 0));
     rt_timer_start(&t->t);
     return was;
 }
@@ -298,7 +313,7 @@ goc_ticker *goc_ticker_new(int64_t d)
     if (!tk)
         rt_fatal("out of memory");
     tk->c = goc_chan_make(sizeof(int64_t), 1);
-    tk->t.when = goc_nanotime() + d;
+    set_when(&tk->t, goc_nanotime() + d);
     tk->t.period = d;
     tk->t.f = send_time;
     tk->t.arg = tk->c;
@@ -321,7 +336,7 @@ void goc_ticker_reset(goc_ticker *t, int64_t d)
     if (d <= 0)
         rt_panic("non-positive interval for Ticker.Reset");
     rt_timer_stop(&t->t);
-    t->t.when = goc_nanotime() + d;
+    set_when(&t->t, goc_nanotime() + d);
     t->t.period = d;
     rt_timer_start(&t->t);
 }
