@@ -13,8 +13,11 @@
  *     goroutines meanwhile.  Blocking calls must be made from a goroutine
  *     (code started by goc_main, goc_run or goc_go); called from any other
  *     thread they panic.
- *   - Misuse that Go reports with a panic (send on a closed channel, unlock of
- *     an unlocked mutex, ...) panics with Go's message; see goc_panic.
+ *   - Misuse that Go reports with a panic (send on a closed channel, close of
+ *     a closed channel, a negative WaitGroup counter, ...) panics with Go's
+ *     message; see goc_panic.  Misuse that Go treats as fatal (unlocking an
+ *     unlocked mutex or RWMutex) is fatal here too: "fatal error: ...",
+ *     exit 2, no deferred calls run.
  *   - Durations are int64_t nanoseconds; GOC_MILLISECOND etc. help spell them.
  *   - Goroutines may migrate between OS threads at every blocking call: never
  *     keep the address of a thread-local variable (errno included) across one.

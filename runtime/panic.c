@@ -62,14 +62,22 @@ void goc_defer(goc_frame *f, void (*fn)(void *), void *arg)
 }
 
 /* Runs f's deferred calls, latest first, until none are left. */
+/* Pops f's latest deferred call and runs it.  The record is freed before
+ * the call, which may panic and never return here. */
+static void run_one(goc_frame *f)
+{
+    goc_defer_rec *d = f->defers;
+    void (*fn)(void *) = d->fn;
+    void *arg = d->arg;
+    f->defers = d->link;
+    free(d);
+    fn(arg);
+}
+
 static void run_defers(goc_frame *f)
 {
-    goc_defer_rec *d;
-    while ((d = f->defers)) {
-        f->defers = d->link;
-        d->fn(d->arg);
-        free(d);
-    }
+    while (f->defers)
+        run_one(f);
 }
 
 void goc_frame_leave(goc_frame *f)
@@ -125,14 +133,11 @@ static RT_NORETURN void panic_run(const char *msg)
     g->panicking = &p;
     goc_frame *f;
     while ((f = g->frames)) {
-        goc_defer_rec *d = f->defers;
-        if (!d) {
+        if (!f->defers) {
             g->frames = f->link;
             continue;
         }
-        f->defers = d->link;
-        d->fn(d->arg);
-        free(d);
+        run_one(f);
         if (!p.recovered)
             continue;
         /* Recovered: abandon the panics driven from deeper than f, finish

@@ -45,10 +45,16 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, 
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);
 
+void __asan_unpoison_memory_region(const volatile void *addr, size_t size);
+
 void rt_san_new_g(rt_g *g)
 {
-    if (g->stack_lo)
+    if (g->stack_lo) {
+        /* A pooled stack keeps the shadow of its last goroutine's frames,
+         * which never returned: clear it for the new one. */
+        __asan_unpoison_memory_region(g->stack_lo, (size_t)(g->stack_hi - g->stack_lo));
         return;
+    }
     pthread_attr_t attr;
     void *addr;
     size_t size;
