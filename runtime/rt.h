@@ -156,7 +156,8 @@ struct rt_p {
     rt_g *runq[RT_RUNQ_SIZE];
     rt_g *_Atomic runnext;       /* next to run, ahead of the queue      */
     uint32_t schedtick;          /* incremented on every schedule        */
-    uint32_t fairtick;           /* runq_get calls, for the 61st rule    */
+    _Atomic uint32_t fairtick;   /* runq_get calls (owner writes; check_dead
+                                    reads it as a sign of progress)     */
     _Atomic uint32_t status;     /* 0 idle, 1 running (for the monitor)  */
     _Atomic uint32_t sysmon_tick;
 

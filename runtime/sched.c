@@ -227,7 +227,9 @@ static bool runq_put(rt_p *p, rt_g *g, bool next)
  * nor a stream of newer work can starve what waits behind it. */
 static rt_g *runq_get(rt_p *p)
 {
-    bool oldest = ++p->fairtick % 61 == 0;
+    uint32_t tick = atomic_load_explicit(&p->fairtick, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->fairtick, tick, memory_order_relaxed);
+    bool oldest = tick % 61 == 0;
     if (!oldest) {
         rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
         if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
@@ -931,18 +933,46 @@ void rt_dump_goroutines(void)
     rt_lock_release(&S.allg_lock);
 }
 
+/* Everything that moves when any goroutine is scheduled, spawned or
+ * waited for; check_dead compares it across a short pause. */
+static uint64_t progress_signature(void)
+{
+    uint64_t sig = (uint64_t)atomic_load(&S.goid_gen) +
+                   ((uint64_t)atomic_load(&nrunwaiters) << 40);
+    for (int i = 0; i < S.nprocs; i++)
+        sig += atomic_load_explicit(&S.ps[i].fairtick, memory_order_relaxed);
+    return sig;
+}
+
+/* Caller holds sched.lock. */
+static bool looks_dead(void)
+{
+    bool dead = atomic_load(&S.npidle) == S.nprocs && atomic_load(&S.runq_size) == 0 &&
+                earliest_timer() == 0 && rt_ngoroutines() > 0 &&
+                atomic_load(&nrunwaiters) > 0 && atomic_load(&S.nblocking) == 0;
+    for (int i = 0; dead && i < S.nprocs; i++)
+        dead = runq_empty(&S.ps[i]);
+    return dead;
+}
+
+/* A deadlock is permanent, so it is reported only if it still holds,
+ * with no scheduling progress anywhere, after a 10 ms pause: that rules
+ * out the windows in which a goroutine is between queues. */
 static void check_dead(void)
 {
     if (atomic_load(&S.npidle) != S.nprocs || atomic_load(&nrunwaiters) == 0 ||
         atomic_load(&S.nblocking) != 0 || rt_ngoroutines() == 0)
         return;
     rt_lock_acquire(&S.lock);
-    bool dead = atomic_load(&S.npidle) == S.nprocs && atomic_load(&S.runq_size) == 0 &&
-                earliest_timer() == 0 && rt_ngoroutines() > 0 &&
-                atomic_load(&S.nblocking) == 0;
-    for (int i = 0; dead && i < S.nprocs; i++)
-        dead = runq_empty(&S.ps[i]);
-    if (!dead) {
+    bool dead = looks_dead();
+    rt_lock_release(&S.lock);
+    if (!dead)
+        return;
+    uint64_t before = progress_signature();
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    rt_lock_acquire(&S.lock);
+    if (!looks_dead() || progress_signature() != before) {
         rt_lock_release(&S.lock);
         return;
     }

@@ -202,12 +202,21 @@ bool goc_mutex_trylock(goc_mutex *m)
                memory_order_acquire, memory_order_relaxed);
 }
 
+static bool nobody_to_wake(uint32_t s)
+{
+    return s < MUTEX_WAITER || (s & (MUTEX_LOCKED | MUTEX_WOKEN));
+}
+
 static void mutex_unlock_slow(goc_mutex *m)
 {
+    /* Cheap look first: while a woken waiter is on its way or another
+     * goroutine already took the lock, there is nothing to do. */
+    if (nobody_to_wake(atomic_load_explicit(mstate(m), memory_order_relaxed)))
+        return;
     rt_lock_acquire(qlock(&m->q));
     for (;;) {
         uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
-        if (s < MUTEX_WAITER || (s & (MUTEX_LOCKED | MUTEX_WOKEN))) {
+        if (nobody_to_wake(s)) {
             rt_lock_release(qlock(&m->q));
             return;   /* no waiters, or the next owner will wake one */
         }
