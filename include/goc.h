@@ -363,10 +363,25 @@ const char *goc_recover(void);
  * every return path.  The fields are the runtime's.
  */
 typedef struct goc_defer_rec goc_defer_rec;
+
+/* A pending deferred call of a translated function (inline defers, below). */
+typedef struct goc_dlink {
+    struct goc_dlink *next;
+    void *label;              /* where the function runs this call */
+} goc_dlink;
+
 typedef struct goc_frame {
     struct goc_frame *link;
     goc_defer_rec *defers;
     void *jb[5];              /* __builtin_setjmp buffer */
+    /* Inline frames only (translated code): */
+    goc_dlink *dtop;          /* pending deferred calls, latest first */
+    goc_dlink *dcur;          /* the one running */
+    int is_inline;
+    int unwinding;            /* the runtime jumped here to run defers for a panic */
+    size_t used;              /* bytes of buf handed out by goc_frame_alloc */
+    void *spill;              /* malloc'ed blocks beyond buf, freed on finish */
+    _Alignas(16) unsigned char buf[160];
 } goc_frame;
 
 void goc_frame_push(goc_frame *f);
@@ -377,6 +392,53 @@ void goc_frame_push(goc_frame *f);
 void goc_defer(goc_frame *f, void (*fn)(void *), void *arg);
 /* Runs f's deferred calls, latest first, and pops f. */
 void goc_frame_leave(goc_frame *f);
+
+/*
+ * Inline frames: how the translator lowers `defer` (Go's open-coded defers).
+ * The function keeps its deferred calls as code of its own and a list of
+ * goc_dlink records (storage from goc_frame_alloc, which lives as long as
+ * the frame).  On every way out it runs them itself, latest first.  When a
+ * panic unwinds through the frame, the runtime jumps back to
+ * goc_frame_enter_inline, which then returns nonzero: the function runs its
+ * deferred calls and calls goc_frame_finish, which either continues the
+ * panic (it is not recovered) or returns 1 (a deferred call recovered: the
+ * function returns its zero value).  goc_frame_finish returns 0 on a normal
+ * exit.  Every path out of the function must reach goc_frame_finish.
+ */
+void goc_frame_push_inline(goc_frame *f);
+#define goc_frame_enter_inline(f) (goc_frame_push_inline(f), __builtin_setjmp((f)->jb))
+int goc_frame_finish(goc_frame *f);
+void *goc_frame_alloc_slow(goc_frame *f, size_t n);
+static inline void *goc_frame_alloc(goc_frame *f, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (__builtin_expect(f->used + n <= sizeof f->buf, 1)) {
+        void *p = f->buf + f->used;
+        f->used += n;
+        return p;
+    }
+    return goc_frame_alloc_slow(f, n);
+}
+static inline void goc_defer_push_inline(goc_frame *f, goc_dlink *l, void *label)
+{
+    l->label = label;
+    l->next = f->dtop;
+    f->dtop = l;
+}
+
+/* ===================================================================== */
+/* Memory                                                                */
+/* ===================================================================== */
+
+/*
+ * goc_alloc returns n zeroed bytes that live as long as the program can
+ * reach them (SPEC §8); goc_new(T) a zeroed T.  There is no free.  Until the
+ * collector lands these come from calloc and are never reclaimed.
+ */
+void *goc_alloc(size_t n);
+#define goc_new(T) ((T *)goc_alloc(sizeof(T)))
+/* goc_box copies n bytes at p into a new goc_alloc'ed block. */
+void *goc_box(const void *p, size_t n);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -39,6 +39,7 @@ struct goc_defer_rec {
 struct rt_panic {
     const char *msg;
     struct rt_panic *link;
+    char *sp;              /* a stack address of the goc_panic call that drives it */
     bool recovered;
 };
 
@@ -46,8 +47,43 @@ void goc_frame_push(goc_frame *f)
 {
     rt_g *g = rt_needg("goc_frame_enter");
     f->defers = NULL;
+    f->is_inline = 0;
     f->link = g->frames;
     g->frames = f;
+}
+
+void goc_frame_push_inline(goc_frame *f)
+{
+    rt_g *g = rt_needg("goc_frame_enter_inline");
+    f->defers = NULL;
+    f->dtop = f->dcur = NULL;
+    f->is_inline = 1;
+    f->unwinding = 0;
+    f->used = 0;
+    f->spill = NULL;
+    f->link = g->frames;
+    g->frames = f;
+}
+
+void *goc_frame_alloc_slow(goc_frame *f, size_t n)
+{
+    void **b = malloc(sizeof(void *) * 2 + n);
+    if (!b)
+        rt_fatal("out of memory in defer");
+    b[0] = f->spill;
+    f->spill = b;
+    return b + 2;
+}
+
+/* Drops the panics driven from deeper on the stack than frame f: a
+ * recovery landing in f abandons them. */
+static void drop_panics_below(rt_g *g, goc_frame *f)
+{
+    while (g->panicking && g->panicking->sp < (char *)f) {
+        struct rt_panic *p = g->panicking;
+        g->panicking = p->link;
+        free(p);
+    }
 }
 
 void goc_defer(goc_frame *f, void (*fn)(void *), void *arg)
@@ -122,33 +158,66 @@ static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
     _exit(2);
 }
 
-static RT_NORETURN void panic_run(const char *msg)
+/* Unwinds g's frames for its innermost panic.  An inline frame (translated
+ * code) is jumped back into to run its own defers; it continues the unwind
+ * through goc_frame_finish. */
+static RT_NORETURN void unwind(rt_g *g)
 {
-    rt_m *m = rt_getm();
-    rt_g *g = m ? m->curg : NULL;
-    struct rt_panic p = { msg, NULL, false };
-    if (!g || g == &m->g0)
-        die(NULL, &p);
-    p.link = g->panicking;
-    g->panicking = &p;
+    struct rt_panic *p = g->panicking;
     goc_frame *f;
     while ((f = g->frames)) {
+        if (f->is_inline) {
+            f->unwinding = 1;
+            __builtin_longjmp(f->jb, 1);
+        }
         if (!f->defers) {
             g->frames = f->link;
             continue;
         }
         run_one(f);
-        if (!p.recovered)
+        if (!p->recovered)
             continue;
         /* Recovered: abandon the panics driven from deeper than f, finish
          * f's defers normally, and land in f. */
-        while (g->panicking && (char *)g->panicking < (char *)f)
-            g->panicking = g->panicking->link;
+        drop_panics_below(g, f);
         run_defers(f);
         g->frames = f->link;
         __builtin_longjmp(f->jb, 1);
     }
     die(g, g->panicking);
+}
+
+static RT_NORETURN void panic_run(const char *msg)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    struct rt_panic *p = malloc(sizeof *p);
+    if (!p)
+        rt_fatal("out of memory in panic");
+    *p = (struct rt_panic){ msg, NULL, (char *)&m, false };
+    if (!g || g == &m->g0)
+        die(NULL, p);
+    p->link = g->panicking;
+    g->panicking = p;
+    unwind(g);
+}
+
+int goc_frame_finish(goc_frame *f)
+{
+    rt_g *g = rt_needg("goc_frame_finish");
+    g->frames = f->link;
+    while (f->spill) {
+        void **b = f->spill;
+        f->spill = b[0];
+        free(b);
+    }
+    if (!f->unwinding)
+        return 0;
+    if (g->panicking && g->panicking->recovered) {
+        drop_panics_below(g, f);
+        return 1;
+    }
+    unwind(g);
 }
 
 void rt_panic(const char *msg)
@@ -173,7 +242,8 @@ void rt_goexit_frames(rt_g *g)
      * run them so no deferred call is lost. */
     goc_frame *f;
     while ((f = g->frames)) {
-        run_defers(f);
+        if (!f->is_inline)
+            run_defers(f);
         g->frames = f->link;
     }
 }

@@ -1,0 +1,349 @@
+/*
+ * analyze.c — pass 1 over the tree: scopes, contexts and captures.
+ *
+ * Walks every function with a stack of scopes (compound statements, for
+ * headers, select cases, go blocks), records which var each identifier
+ * refers to, and marks a var boxed when an identifier in a go block refers
+ * to a var of an enclosing context.  Every context between the use and the
+ * declaration captures the var (nested go blocks pass the box along).
+ * Decisions are conservative: anything captured by a go block is boxed.
+ */
+#include "lower.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct walk {
+    tr_unit *u;
+    int *scope;       /* var indices, innermost last */
+    int nscope, cap;
+    int ctx;
+} walk;
+
+int tr_node_is(TSNode n, const char *type)
+{
+    return !ts_node_is_null(n) && !strcmp(ts_node_type(n), type);
+}
+
+int tr_text_is(tr_unit *u, TSNode n, const char *s)
+{
+    size_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    return strlen(s) == b - a && !memcmp(u->s + a, s, b - a);
+}
+
+char *tr_node_text(tr_unit *u, TSNode n)
+{
+    size_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    return strndup(u->s + a, b - a);
+}
+
+size_t tr_src_off(tr_unit *u, uint32_t off)
+{
+    return tr_map_to_source(u->sp, off);
+}
+
+static void ref_put(tr_unit *u, uint32_t key, int val)
+{
+    if (!u->ref_cap) {
+        u->ref_cap = 1024;
+        u->ref_key = malloc(u->ref_cap * sizeof *u->ref_key);
+        u->ref_val = calloc(u->ref_cap, sizeof *u->ref_val);
+        memset(u->ref_key, 0xff, u->ref_cap * sizeof *u->ref_key);
+    }
+    size_t used = u->ref_used;
+    if (used * 2 >= u->ref_cap) {
+        size_t oc = u->ref_cap;
+        uint32_t *ok = u->ref_key;
+        int *ov = u->ref_val;
+        u->ref_cap *= 2;
+        u->ref_key = malloc(u->ref_cap * sizeof *u->ref_key);
+        u->ref_val = calloc(u->ref_cap, sizeof *u->ref_val);
+        memset(u->ref_key, 0xff, u->ref_cap * sizeof *u->ref_key);
+        u->ref_used = 0;
+        for (size_t i = 0; i < oc; i++)
+            if (ok[i] != UINT32_MAX) ref_put(u, ok[i], ov[i]);
+        free(ok);
+        free(ov);
+    }
+    size_t h = (key * 2654435761u) & (u->ref_cap - 1);
+    while (u->ref_key[h] != UINT32_MAX && u->ref_key[h] != key)
+        h = (h + 1) & (u->ref_cap - 1);
+    if (u->ref_key[h] == UINT32_MAX) u->ref_used++;
+    u->ref_key[h] = key;
+    u->ref_val[h] = val;
+}
+
+int tr_ref_lookup(tr_unit *u, uint32_t key)
+{
+    if (!u->ref_cap) return -1;
+    size_t h = (key * 2654435761u) & (u->ref_cap - 1);
+    while (u->ref_key[h] != UINT32_MAX) {
+        if (u->ref_key[h] == key) return u->ref_val[h];
+        h = (h + 1) & (u->ref_cap - 1);
+    }
+    return -1;
+}
+
+static int new_var(walk *w, const char *name, enum var_kind kind)
+{
+    tr_unit *u = w->u;
+    u->vars = realloc(u->vars, (size_t)(u->nvars + 1) * sizeof *u->vars);
+    u->vars[u->nvars] = (tr_var){ strdup(name), w->ctx, kind, 0, 0, 0, 0 };
+    if (w->nscope == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        w->scope = realloc(w->scope, (size_t)w->cap * sizeof *w->scope);
+    }
+    w->scope[w->nscope++] = u->nvars;
+    return u->nvars++;
+}
+
+static int new_ctx(walk *w, TSNode body, int is_go)
+{
+    tr_unit *u = w->u;
+    u->ctxs = realloc(u->ctxs, (size_t)(u->nctxs + 1) * sizeof *u->ctxs);
+    tr_ctx *c = &u->ctxs[u->nctxs];
+    memset(c, 0, sizeof *c);
+    c->parent = is_go ? w->ctx : -1;
+    c->top = is_go ? u->ctxs[w->ctx].top : u->nctxs;
+    c->body = body;
+    c->is_go = is_go;
+    c->id = is_go ? u->counter++ : -1;
+    return u->nctxs++;
+}
+
+int tr_ctx_of_go(tr_unit *u, TSNode block)
+{
+    for (int i = 0; i < u->nctxs; i++)
+        if (u->ctxs[i].is_go && ts_node_start_byte(u->ctxs[i].body) == ts_node_start_byte(block))
+            return i;
+    return -1;
+}
+
+static void capture(tr_unit *u, int ctx, int var)
+{
+    for (int c = ctx; c >= 0 && c != u->vars[var].ctx; c = u->ctxs[c].parent) {
+        tr_ctx *x = &u->ctxs[c];
+        int have = 0;
+        for (int k = 0; k < x->ncaps; k++) have |= x->caps[k] == var;
+        if (!have) {
+            x->caps = realloc(x->caps, (size_t)(x->ncaps + 1) * sizeof *x->caps);
+            x->caps[x->ncaps++] = var;
+        }
+    }
+    u->vars[var].boxed = 1;
+}
+
+static void use_ident(walk *w, TSNode n)
+{
+    tr_unit *u = w->u;
+    size_t a = ts_node_start_byte(n), len = ts_node_end_byte(n) - a;
+    for (int i = w->nscope - 1; i >= 0; i--) {
+        tr_var *v = &u->vars[w->scope[i]];
+        if (strlen(v->name) == len && !memcmp(v->name, u->s + a, len)) {
+            ref_put(u, (uint32_t)a, w->scope[i]);
+            if (v->ctx != w->ctx && v->ctx >= 0 && u->ctxs[w->ctx].top == u->ctxs[v->ctx].top)
+                capture(u, w->ctx, w->scope[i]);
+            return;
+        }
+    }
+}
+
+/* The identifier a declarator declares (NULL node for abstract ones). */
+static TSNode declarator_name(TSNode d, int *is_function)
+{
+    while (!ts_node_is_null(d)) {
+        const char *t = ts_node_type(d);
+        if (!strcmp(t, "identifier")) return d;
+        if (!strcmp(t, "function_declarator")) *is_function = 1;
+        if (!strcmp(t, "parenthesized_declarator")) { d = ts_node_named_child(d, 0); continue; }
+        d = ts_node_child_by_field_name(d, "declarator", 10);
+    }
+    return d;
+}
+
+static void walk_node(walk *w, TSNode n);
+
+static void walk_children(walk *w, TSNode n)
+{
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++)
+        walk_node(w, ts_node_child(n, i));
+}
+
+static void declare(walk *w, TSNode decl, enum var_kind kind)
+{
+    TSTreeCursor cur = ts_tree_cursor_new(decl);
+    if (!ts_tree_cursor_goto_first_child(&cur)) { ts_tree_cursor_delete(&cur); return; }
+    do {
+        TSNode c = ts_tree_cursor_current_node(&cur);
+        const char *f = ts_tree_cursor_current_field_name(&cur);
+        if (!f || strcmp(f, "declarator")) {
+            if (ts_node_is_named(c)) walk_node(w, c);   /* type: sizeof, typeof exprs */
+            continue;
+        }
+        TSNode value = { 0 };
+        TSNode d = c;
+        if (tr_node_is(c, "init_declarator")) {
+            d = ts_node_child_by_field_name(c, "declarator", 10);
+            value = ts_node_child_by_field_name(c, "value", 5);
+        }
+        int is_fn = 0;
+        TSNode name = declarator_name(d, &is_fn);
+        /* array sizes may use earlier vars */
+        if (tr_node_is(d, "array_declarator")) {
+            TSNode size = ts_node_child_by_field_name(d, "size", 4);
+            if (!ts_node_is_null(size)) walk_node(w, size);
+        }
+        if (!ts_node_is_null(name) && !is_fn) {
+            char *s = tr_node_text(w->u, name);
+            int v = new_var(w, s, kind);
+            free(s);
+            w->u->vars[v].decl_end = ts_node_end_byte(decl);
+        }
+        if (!ts_node_is_null(value)) walk_node(w, value);
+    } while (ts_tree_cursor_goto_next_sibling(&cur));
+    ts_tree_cursor_delete(&cur);
+}
+
+static void walk_function(walk *w, TSNode fn)
+{
+    TSNode body = ts_node_child_by_field_name(fn, "body", 4);
+    if (ts_node_is_null(body)) return;
+    int saved_ctx = w->ctx, saved_scope = w->nscope;
+    w->ctx = new_ctx(w, body, 0);
+    w->u->ctxs[w->ctx].fn = fn;
+    /* parameters: find the function_declarator */
+    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
+    while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
+        d = ts_node_child_by_field_name(d, "declarator", 10);
+    if (!ts_node_is_null(d)) {
+        TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
+        uint32_t k = ts_node_named_child_count(params);
+        for (uint32_t i = 0; i < k; i++) {
+            TSNode p = ts_node_named_child(params, i);
+            if (!tr_node_is(p, "parameter_declaration")) continue;
+            int is_fn = 0;
+            TSNode name = declarator_name(ts_node_child_by_field_name(p, "declarator", 10), &is_fn);
+            if (ts_node_is_null(name)) continue;
+            char *s = tr_node_text(w->u, name);
+            int v = new_var(w, s, VAR_PARAM);
+            free(s);
+            w->u->vars[v].box_from = ts_node_start_byte(body);
+            w->u->vars[v].box_to = ts_node_end_byte(body);
+        }
+    }
+    walk_children(w, body);
+    w->ctx = saved_ctx;
+    w->nscope = saved_scope;
+}
+
+static int label_is(tr_unit *u, TSNode n, const char *name)
+{
+    TSNode l = ts_node_child_by_field_name(n, "label", 5);
+    return !ts_node_is_null(l) && tr_text_is(u, l, name);
+}
+
+static void walk_node(walk *w, TSNode n)
+{
+    const char *t = ts_node_type(n);
+    tr_unit *u = w->u;
+    if (!strcmp(t, "function_definition")) { walk_function(w, n); return; }
+    if (w->ctx < 0) { walk_children(w, n); return; }
+    if (!strcmp(t, "identifier")) { use_ident(w, n); return; }
+    if (!strcmp(t, "declaration")) {
+        size_t before = (size_t)u->nvars;
+        declare(w, n, VAR_DECL);
+        for (size_t v = before; v < (size_t)u->nvars; v++) {
+            u->vars[v].box_from = ts_node_end_byte(n);
+            TSNode parent = ts_node_parent(n);
+            u->vars[v].box_to = ts_node_end_byte(parent);
+        }
+        return;
+    }
+    if (!strcmp(t, "compound_statement")) {
+        int saved = w->nscope;
+        walk_children(w, n);
+        w->nscope = saved;
+        return;
+    }
+    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_go")) {
+        TSNode body = ts_node_named_child(n, 1);
+        if (tr_node_is(body, "compound_statement")) {
+            int saved_ctx = w->ctx, saved = w->nscope;
+            w->ctx = new_ctx(w, body, 1);
+            walk_children(w, body);
+            w->ctx = saved_ctx;
+            w->nscope = saved;
+            return;
+        }
+        u->counter++;   /* go call thunks share the numbering */
+    }
+    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_defer")) {
+        u->ctxs[w->ctx].has_defer = 1;
+    }
+    if (!strcmp(t, "for_statement")) {
+        int saved = w->nscope;
+        TSNode init = ts_node_child_by_field_name(n, "initializer", 11);
+        TSNode cond = ts_node_child_by_field_name(n, "condition", 9);
+        TSNode body = ts_node_child_by_field_name(n, "body", 4);
+        int range = tr_node_is(cond, "call_expression") &&
+                    tr_text_is(u, ts_node_child_by_field_name(cond, "function", 8), "__goc_range");
+        if (range) walk_node(w, cond);
+        size_t before = (size_t)u->nvars;
+        if (tr_node_is(init, "declaration"))
+            declare(w, init, range ? VAR_RANGE : VAR_FOR);
+        else if (!ts_node_is_null(init))
+            walk_node(w, init);
+        for (size_t v = before; v < (size_t)u->nvars; v++) {
+            u->vars[v].box_from = ts_node_start_byte(body);
+            u->vars[v].box_to = ts_node_end_byte(body);
+        }
+        uint32_t k = ts_node_child_count(n);
+        for (uint32_t i = 0; i < k; i++) {
+            TSNode c = ts_node_child(n, i);
+            if (ts_node_eq(c, init) || (ts_node_eq(c, cond) && range)) continue;
+            walk_node(w, c);
+        }
+        w->nscope = saved;
+        return;
+    }
+    if (!strcmp(t, "case_statement")) {
+        TSNode value = ts_node_child_by_field_name(n, "value", 5);
+        int saved = w->nscope;
+        if (tr_node_is(value, "assignment_expression")) {
+            TSNode left = ts_node_child_by_field_name(value, "left", 4);
+            char *lt = tr_node_text(u, left);
+            if (!strncmp(lt, "__goc_recvdecl_", 15)) {
+                int k = atoi(lt + 15);
+                walk_node(w, ts_node_child_by_field_name(value, "right", 5));
+                int v = new_var(w, u->sp->decls[k].name, VAR_CASE);
+                u->vars[v].box_from = ts_node_end_byte(value);
+                u->vars[v].box_to = ts_node_end_byte(n);
+                uint32_t cnt = ts_node_child_count(n);
+                for (uint32_t i = 0; i < cnt; i++) {
+                    TSNode c = ts_node_child(n, i);
+                    if (!ts_node_eq(c, value)) walk_node(w, c);
+                }
+                w->nscope = saved;
+                free(lt);
+                return;
+            }
+            free(lt);
+        }
+        walk_children(w, n);
+        w->nscope = saved;
+        return;
+    }
+    if (!strcmp(t, "field_expression")) {
+        walk_node(w, ts_node_child_by_field_name(n, "argument", 8));
+        return;
+    }
+    walk_children(w, n);
+}
+
+void tr_analyze(tr_unit *u)
+{
+    walk w = { .u = u, .ctx = -1 };
+    walk_node(&w, ts_tree_root_node(u->tree));
+    free(w.scope);
+}

@@ -1,0 +1,46 @@
+/*
+ * emit.h — the emitter's state and the lowering entry points shared by
+ * lower.c, lower_go.c and lower_chan.c.
+ */
+#ifndef TR_EMIT_H
+#define TR_EMIT_H
+
+#include "lower.h"
+
+typedef struct loop {
+    int is_loop;      /* 0: a switch or select (break only) */
+    int cont;         /* continue label number, -1 for a plain continue */
+} loop;
+
+typedef struct em {
+    tr_unit *u;
+    tr_buf *out;
+    int ctx;
+    int in_defer;
+    int void_fn;
+    int report;       /* emit diagnostics (the last stage only) */
+    int wrap_main;
+    uint32_t main_name;
+    loop loops[256];
+    int nloops, loop_base;
+} em;
+
+void tr_emit(em *e, TSNode n);
+void tr_emit_default(em *e, TSNode n);
+char *tr_emit_flat(em *e, TSNode n);
+void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main);
+void tr_pad_newlines(em *e, uint32_t a, uint32_t b);
+void tr_err(em *e, TSNode n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *tr_box_ptr(em *e, int v, char *buf, size_t n);
+void tr_emit_box(em *e, int v);
+void tr_push_loop(em *e, int is_loop, int cont);
+
+/* lower_go.c */
+void tr_emit_go(em *e, TSNode n);
+void tr_emit_defer(em *e, TSNode n);
+/* lower_chan.c */
+void tr_emit_select(em *e, TSNode n);
+void tr_emit_for(em *e, TSNode n);
+int tr_emit_chan_call(em *e, TSNode call, const char *name);
+
+#endif

@@ -1,0 +1,444 @@
+/*
+ * lower.c — pass 2: prints the output C from the tree, copying plain C
+ * verbatim and lowering the extension nodes.
+ *
+ * Invariant: the output has exactly the newlines of the spelled text (and so
+ * of the .gc source) up to the thunks appended at the end, so one `#line 1`
+ * keeps compiler errors and debuggers on .gc lines.  Every lowering that
+ * moves or drops text pads with the newlines it removed.
+ *
+ * Lowerings (names carry the spelled offset of their construct, so stage 1
+ * and stage 2 agree on them):
+ *   go f(a, b)    args evaluated into __auto_type locals at the site, copied
+ *                 into a goc_alloc'ed struct whose field types libclang
+ *                 gave (stage 1), started with goc_go_at on a file-scope thunk
+ *   go { ... }    the block becomes a file-scope thunk; captured vars are
+ *                 boxed (analyze.c) and reached through the env struct
+ *   defer         inline frames (goc.h): the deferred call or block stays in
+ *                 place behind `if (0)` and a label; the exit path and the
+ *                 panic path jump to the labels of the pending records,
+ *                 latest first (computed goto).  Argument storage comes
+ *                 from goc_frame_alloc and lives as long as the frame.
+ *   select        lower_select.c
+ *   send/receive  inline statement expressions (not macros, so errors are
+ *                 reported at the .gc line)
+ */
+#include "lower.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tr_buf_add(tr_buf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s) abort();
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+void tr_buf_puts(tr_buf *b, const char *s) { tr_buf_add(b, s, strlen(s)); }
+void tr_buf_printf(tr_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) abort();
+    tr_buf_add(b, s, (size_t)n);
+    free(s);
+}
+
+#include "emit.h"
+
+static void copy(em *e, uint32_t a, uint32_t b)
+{
+    if (b > a) tr_buf_add(e->out, e->u->s + a, b - a);
+}
+
+void tr_pad_newlines(em *e, uint32_t a, uint32_t b)
+{
+    for (uint32_t i = a; i < b; i++)
+        if (e->u->s[i] == '\n') tr_buf_add(e->out, "\n", 1);
+}
+
+void tr_emit_default(em *e, TSNode n)
+{
+    uint32_t pos = ts_node_start_byte(n), end = ts_node_end_byte(n);
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        copy(e, pos, ts_node_start_byte(c));
+        tr_emit(e, c);
+        pos = ts_node_end_byte(c);
+    }
+    copy(e, pos, end);
+}
+
+/* Emits n into a fresh buffer with newlines flattened to spaces (for text
+ * that moves to another line). */
+char *tr_emit_flat(em *e, TSNode n)
+{
+    tr_buf b = { 0 }, *saved = e->out;
+    e->out = &b;
+    tr_buf_puts(&b, "");
+    tr_emit(e, n);
+    e->out = saved;
+    for (size_t i = 0; i < b.n; i++)
+        if (b.s[i] == '\n') b.s[i] = ' ';
+    return b.s;
+}
+
+void tr_err(em *e, TSNode n, const char *fmt, ...)
+{
+    if (!e->report) return;
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0) abort();
+    va_end(ap);
+    tr_error(e->u->diag, tr_src_off(e->u, ts_node_start_byte(n)), "%s", msg);
+    free(msg);
+}
+
+/* ---- vars and boxes ----------------------------------------------------- */
+
+const char *tr_box_ptr(em *e, int v, char *buf, size_t n)
+{
+    if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
+        snprintf(buf, n, "__goc_env->c%d", v);
+    else
+        snprintf(buf, n, "__goc_box_%d", v);
+    return buf;
+}
+
+void tr_emit_box(em *e, int v)
+{
+    const char *name = e->u->vars[v].name;
+    tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = goc_box(&%s, sizeof %s);",
+                  name, v, name, name);
+}
+
+static void emit_ident(em *e, TSNode n)
+{
+    uint32_t a = ts_node_start_byte(n);
+    if (a == e->main_name) { tr_buf_puts(e->out, "__goc_user_main"); return; }
+    int v = tr_ref_lookup(e->u, a);
+    if (v >= 0 && e->u->vars[v].boxed && a >= e->u->vars[v].box_from && a < e->u->vars[v].box_to) {
+        char buf[64];
+        tr_buf_printf(e->out, "(*%s)", tr_box_ptr(e, v, buf, sizeof buf));
+        return;
+    }
+    copy(e, a, ts_node_end_byte(n));
+}
+
+static void emit_declaration(em *e, TSNode n)
+{
+    tr_emit_default(e, n);
+    if (e->ctx < 0) return;
+    uint32_t end = ts_node_end_byte(n);
+    for (int v = 0; v < e->u->nvars; v++) {
+        tr_var *x = &e->u->vars[v];
+        if (x->boxed && x->kind == VAR_DECL && x->decl_end == end && x->ctx == e->ctx)
+            tr_emit_box(e, v);
+    }
+}
+
+/* ---- loops, break, continue, goto --------------------------------------- */
+
+void tr_push_loop(em *e, int is_loop, int cont)
+{
+    if (e->nloops < 256) e->loops[e->nloops] = (loop){ is_loop, cont };
+    e->nloops++;
+}
+
+static void emit_jump(em *e, TSNode n)
+{
+    const char *t = ts_node_type(n);
+    int need_loop = !strcmp(t, "continue_statement");
+    int found = 0, cont = -1;
+    for (int i = e->nloops - 1; i >= e->loop_base && i >= 0; i--) {
+        if (i >= 256) continue;
+        if (!need_loop || e->loops[i].is_loop) { found = 1; cont = e->loops[i].cont; break; }
+    }
+    if (e->ctx >= 0 && e->u->ctxs[e->ctx].is_go && !found && !e->in_defer) {
+        tr_err(e, n, "%s leaves the go block: a go block runs in its own goroutine",
+               need_loop ? "continue" : "break");
+    }
+    if (need_loop && cont >= 0) {
+        tr_buf_printf(e->out, "goto __goc_cont_%d;", cont);
+        tr_pad_newlines(e, ts_node_start_byte(n), ts_node_end_byte(n));
+        return;
+    }
+    tr_emit_default(e, n);
+}
+
+static int has_label(tr_unit *u, TSNode n, TSNode label)
+{
+    if (tr_node_is(n, "labeled_statement")) {
+        TSNode l = ts_node_child_by_field_name(n, "label", 5);
+        size_t a = ts_node_start_byte(label), len = ts_node_end_byte(label) - a;
+        if (!ts_node_is_null(l) && ts_node_end_byte(l) - ts_node_start_byte(l) == len &&
+            !memcmp(u->s + ts_node_start_byte(l), u->s + a, len))
+            return 1;
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++)
+        if (has_label(u, ts_node_named_child(n, i), label)) return 1;
+    return 0;
+}
+
+static void emit_goto(em *e, TSNode n)
+{
+    if (e->ctx >= 0 && e->u->ctxs[e->ctx].is_go) {
+        TSNode label = ts_node_child_by_field_name(n, "label", 5);
+        if (!ts_node_is_null(label) && !has_label(e->u, e->u->ctxs[e->ctx].body, label))
+            tr_err(e, n, "goto leaves the go block: a go block runs in its own goroutine");
+    }
+    tr_emit_default(e, n);
+}
+
+/* ---- return --------------------------------------------------------------- */
+
+static void emit_return(em *e, TSNode n)
+{
+    if (e->ctx < 0) { tr_emit_default(e, n); return; }
+    tr_ctx *c = &e->u->ctxs[e->ctx];
+    TSNode value = ts_node_named_child(n, 0);
+    int has_value = !ts_node_is_null(value) && strcmp(ts_node_type(value), "comment");
+    if (e->in_defer) {
+        tr_buf_puts(e->out, "goto __goc_exit;");
+        tr_pad_newlines(e, ts_node_start_byte(n), ts_node_end_byte(n));
+        return;
+    }
+    if (!c->has_defer && !c->is_go) { tr_emit_default(e, n); return; }
+    if (!c->has_defer) {   /* go thunk: void */
+        if (!has_value || e->u->stage == 1) { tr_emit_default(e, n); return; }
+        tr_buf_puts(e->out, "{ (void)(");
+        tr_emit(e, value);
+        tr_buf_puts(e->out, "); return; }");
+        return;
+    }
+    if (!has_value) { tr_buf_puts(e->out, "goto __goc_exit;"); return; }
+    tr_buf_puts(e->out, c->is_go || e->void_fn ? "{ (void)(" : "{ __goc_rv = (");
+    tr_emit(e, value);
+    tr_buf_puts(e->out, "); goto __goc_exit; }");
+}
+
+/* ---- function bodies ------------------------------------------------------ */
+
+static int fn_is_void(tr_unit *u, TSNode fn)
+{
+    TSNode type = ts_node_child_by_field_name(fn, "type", 4);
+    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
+    return tr_text_is(u, type, "void") && tr_node_is(d, "function_declarator");
+}
+
+static TSNode fn_declarator(TSNode fn)
+{
+    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
+    while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
+        d = ts_node_child_by_field_name(d, "declarator", 10);
+    return d;
+}
+
+/* "name(p1, p2)": a call of the function with its own parameters, for
+ * __typeof__ of its return type. */
+static void self_call(em *e, TSNode fn, tr_buf *b)
+{
+    TSNode d = fn_declarator(fn);
+    TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
+    if (ts_node_start_byte(name) == e->main_name) tr_buf_puts(b, "__goc_user_main");
+    else { char *s = tr_node_text(e->u, name); tr_buf_puts(b, s); free(s); }
+    tr_buf_puts(b, "(");
+    TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
+    uint32_t k = ts_node_named_child_count(params);
+    int first = 1;
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode p = ts_node_named_child(params, i);
+        TSNode pd = ts_node_child_by_field_name(p, "declarator", 10);
+        while (!ts_node_is_null(pd) && !tr_node_is(pd, "identifier"))
+            pd = tr_node_is(pd, "parenthesized_declarator") ? ts_node_named_child(pd, 0)
+                                                            : ts_node_child_by_field_name(pd, "declarator", 10);
+        if (ts_node_is_null(pd)) continue;
+        char *s = tr_node_text(e->u, pd);
+        tr_buf_printf(b, "%s%s", first ? "" : ", ", s);
+        free(s);
+        first = 0;
+    }
+    tr_buf_puts(b, ")");
+}
+
+/* Emits a function or thunk body with its prologue and epilogue. */
+void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
+{
+    int saved_ctx = e->ctx, saved_void = e->void_fn, saved_base = e->loop_base;
+    int saved_defer = e->in_defer;
+    e->ctx = ctx;
+    e->in_defer = 0;
+    e->loop_base = e->nloops;
+    tr_ctx *c = &e->u->ctxs[ctx];
+    e->void_fn = c->is_go || fn_is_void(e->u, fn);
+    uint32_t a = ts_node_start_byte(body), b = ts_node_end_byte(body);
+    uint32_t k = ts_node_child_count(body);
+    tr_buf_puts(e->out, "{");
+    if (c->has_defer) {
+        tr_buf_puts(e->out, " goc_frame __goc_fr;");
+        if (!e->void_fn) {
+            tr_buf_puts(e->out, " __typeof__(");
+            self_call(e, fn, e->out);
+            tr_buf_puts(e->out, ") __goc_rv;");
+        }
+        tr_buf_puts(e->out, " if (__builtin_expect(goc_frame_enter_inline(&__goc_fr), 0)) goto __goc_exit;");
+    }
+    for (int v = 0; v < e->u->nvars; v++)
+        if (e->u->vars[v].boxed && e->u->vars[v].kind == VAR_PARAM && e->u->vars[v].ctx == ctx)
+            tr_emit_box(e, v);
+    uint32_t pos = a + 1;
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode ch = ts_node_child(body, i);
+        if (i == 0 || i + 1 == k) continue;   /* the braces */
+        copy(e, pos, ts_node_start_byte(ch));
+        tr_emit(e, ch);
+        pos = ts_node_end_byte(ch);
+    }
+    copy(e, pos, b - 1);
+    if (is_main) tr_buf_puts(e->out, c->has_defer ? " { __goc_rv = 0; goto __goc_exit; }" : " return 0;");
+    if (c->has_defer) {
+        tr_buf_puts(e->out, " goto __goc_exit; __goc_exit: if (__goc_fr.dtop) { __goc_fr.dcur = __goc_fr.dtop;"
+                            " __goc_fr.dtop = __goc_fr.dcur->next; goto *__goc_fr.dcur->label; }");
+        if (e->void_fn)
+            tr_buf_puts(e->out, " goc_frame_finish(&__goc_fr); return;");
+        else
+            tr_buf_puts(e->out, " if (goc_frame_finish(&__goc_fr)) __builtin_memset(&__goc_rv, 0, sizeof __goc_rv);"
+                                " return __goc_rv;");
+    }
+    tr_buf_puts(e->out, "}");
+    e->ctx = saved_ctx;
+    e->void_fn = saved_void;
+    e->loop_base = saved_base;
+    e->in_defer = saved_defer;
+}
+
+static void emit_function(em *e, TSNode fn)
+{
+    TSNode body = ts_node_child_by_field_name(fn, "body", 4);
+    int ctx = -1;
+    for (int i = 0; i < e->u->nctxs; i++)
+        if (!e->u->ctxs[i].is_go && ts_node_eq(e->u->ctxs[i].fn, fn)) ctx = i;
+    if (ctx < 0 || ts_node_is_null(body)) { tr_emit_default(e, fn); return; }
+    TSNode d = fn_declarator(fn);
+    TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
+    int is_main = !e->u->opt->is_header && tr_node_is(name, "identifier") &&
+                  tr_text_is(e->u, name, "main") && e->wrap_main;
+    if (is_main) {
+        e->main_name = ts_node_start_byte(name);
+        e->u->has_main = 1;
+        TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
+        int np = 0;
+        for (uint32_t i = 0; i < ts_node_named_child_count(params); i++)
+            if (tr_node_is(ts_node_named_child(params, i), "parameter_declaration") &&
+                !tr_text_is(e->u, ts_node_named_child(params, i), "void"))
+                np++;
+        e->u->main_params = np;
+    }
+    tr_buf fnbuf = { 0 }, *saved = e->out;
+    tr_buf_puts(&fnbuf, "");
+    e->out = &fnbuf;
+    e->u->pre.n = 0;
+    tr_buf_puts(&e->u->pre, "");
+    uint32_t pos = ts_node_start_byte(fn);
+    uint32_t k = ts_node_child_count(fn);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(fn, i);
+        copy(e, pos, ts_node_start_byte(c));
+        if (ts_node_eq(c, body)) tr_emit_body(e, ctx, body, fn, is_main);
+        else tr_emit(e, c);
+        pos = ts_node_end_byte(c);
+    }
+    e->out = saved;
+    tr_buf_add(e->out, e->u->pre.s, e->u->pre.n);
+    tr_buf_add(e->out, fnbuf.s, fnbuf.n);
+    free(fnbuf.s);
+}
+
+static int label_is(tr_unit *u, TSNode n, const char *name)
+{
+    TSNode l = ts_node_child_by_field_name(n, "label", 5);
+    return !ts_node_is_null(l) && tr_text_is(u, l, name);
+}
+
+static const char *callee(tr_unit *u, TSNode call)
+{
+    static const char *names[] = { "__goc_send", "__goc_recv", "__goc_recvok", "__goc_make",
+                                   "close", "len", "cap", NULL };
+    TSNode f = ts_node_child_by_field_name(call, "function", 8);
+    if (!tr_node_is(f, "identifier")) return NULL;
+    for (int i = 0; names[i]; i++)
+        if (tr_text_is(u, f, names[i])) return names[i];
+    return NULL;
+}
+
+void tr_emit(em *e, TSNode n)
+{
+    const char *t = ts_node_type(n);
+    if (ts_node_child_count(n) == 0) {
+        if (!strcmp(t, "identifier")) emit_ident(e, n);
+        else copy(e, ts_node_start_byte(n), ts_node_end_byte(n));
+        return;
+    }
+    switch (t[0]) {
+    case 'f':
+        if (!strcmp(t, "function_definition")) { emit_function(e, n); return; }
+        if (!strcmp(t, "for_statement")) { tr_emit_for(e, n); return; }
+        break;
+    case 'l':
+        if (!strcmp(t, "labeled_statement")) {
+            if (label_is(e->u, n, "__goc_go")) { tr_emit_go(e, n); return; }
+            if (label_is(e->u, n, "__goc_defer")) { tr_emit_defer(e, n); return; }
+        }
+        break;
+    case 's':
+        if (!strcmp(t, "switch_statement")) {
+            TSNode cond = ts_node_child_by_field_name(n, "condition", 9);
+            if (tr_text_is(e->u, cond, "(__goc_select)")) { tr_emit_select(e, n); return; }
+            tr_push_loop(e, 0, -1);
+            tr_emit_default(e, n);
+            e->nloops--;
+            return;
+        }
+        break;
+    case 'w':
+    case 'd':
+        if (!strcmp(t, "while_statement") || !strcmp(t, "do_statement")) {
+            tr_push_loop(e, 1, -1);
+            tr_emit_default(e, n);
+            e->nloops--;
+            return;
+        }
+        if (!strcmp(t, "declaration")) { emit_declaration(e, n); return; }
+        break;
+    case 'r':
+        if (!strcmp(t, "return_statement")) { emit_return(e, n); return; }
+        break;
+    case 'b':
+        if (!strcmp(t, "break_statement")) { emit_jump(e, n); return; }
+        break;
+    case 'g':
+        if (!strcmp(t, "goto_statement")) { emit_goto(e, n); return; }
+        break;
+    case 'c':
+        if (!strcmp(t, "continue_statement")) { emit_jump(e, n); return; }
+        if (!strcmp(t, "call_expression")) {
+            const char *name = callee(e->u, n);
+            if (name && tr_emit_chan_call(e, n, name)) return;
+        }
+        break;
+    }
+    tr_emit_default(e, n);
+}

@@ -1,0 +1,108 @@
+/*
+ * lower.h — the translator's internal state, shared by the analysis
+ * (analyze.c), the emitter (lower.c, lower_select.c) and the type queries
+ * (types_clang.c).
+ *
+ * Glossary
+ *   spelled text  the pre-pass output (valid C), what tree-sitter parses;
+ *                 node offsets are offsets into it.
+ *   context       a function body, or a go block (which becomes a function
+ *                 of its own, a "thunk", at the end of the output).
+ *   var           a local or parameter.  A var used by a go block of another
+ *                 context is boxed: copied to the heap right after its
+ *                 declaration and used through the box ever after.
+ *   stage 1       the output with go thunks left out and probes in their
+ *                 place, parsed by libclang to learn the types thunks need.
+ *   stage 2       the real output.
+ */
+#ifndef TR_LOWER_H
+#define TR_LOWER_H
+
+#include "diag.h"
+#include "prepass.h"
+#include "translate.h"
+
+#include <stdint.h>
+#include <tree_sitter/api.h>
+
+typedef struct tr_buf {
+    char *s;
+    size_t n, cap;
+} tr_buf;
+
+void tr_buf_add(tr_buf *b, const char *s, size_t n);
+void tr_buf_puts(tr_buf *b, const char *s);
+void tr_buf_printf(tr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE };
+
+typedef struct tr_var {
+    char *name;
+    int ctx;              /* declaring context */
+    enum var_kind kind;
+    int boxed;
+    uint32_t box_from, box_to;   /* spelled range where uses go through the box */
+    uint32_t decl_end;    /* end of the declaration statement (VAR_DECL) */
+} tr_var;
+
+typedef struct tr_ctx {
+    int parent;           /* -1 for a function */
+    int top;              /* the top-level function context */
+    TSNode body;          /* compound statement */
+    TSNode fn;            /* function_definition (functions only) */
+    int is_go;
+    int has_defer;
+    int id;               /* go thunk number */
+    int *caps;            /* captured vars */
+    int ncaps;
+} tr_ctx;
+
+typedef struct tr_types {     /* name -> type spelling, from libclang */
+    char **names, **types;
+    int n;
+} tr_types;
+
+typedef struct tr_unit {
+    const tr_options *opt;
+    tr_diag *diag;
+    tr_spelled *sp;
+    const char *s;            /* spelled text */
+    TSTree *tree;
+    tr_var *vars;
+    int nvars;
+    tr_ctx *ctxs;
+    int nctxs;
+    /* identifier start offset -> var index + 1 (open addressing) */
+    uint32_t *ref_key;
+    int *ref_val;
+    size_t ref_cap, ref_used;
+    /* emission */
+    int stage;                /* 1 or 2 */
+    tr_types types;
+    tr_buf pre;               /* file-scope text for the current top function */
+    tr_buf post;              /* thunks appended at the end */
+    int counter;
+    int has_main, main_params;
+} tr_unit;
+
+/* analyze.c */
+void tr_analyze(tr_unit *u);
+int tr_ref_lookup(tr_unit *u, uint32_t off);
+int tr_ctx_of_go(tr_unit *u, TSNode block);
+
+/* lower.c */
+void tr_emit_unit(tr_unit *u, tr_buf *out);
+
+/* types_clang.c */
+void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out);
+const char *tr_type_of(tr_unit *u, const char *name);
+int tr_is_chan_type(const char *spelling);
+
+/* helpers over nodes */
+static inline const char *tr_node_type(TSNode n) { return ts_node_type(n); }
+int tr_node_is(TSNode n, const char *type);
+int tr_text_is(tr_unit *u, TSNode n, const char *s);
+char *tr_node_text(tr_unit *u, TSNode n);
+size_t tr_src_off(tr_unit *u, uint32_t spelled_off);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * lower_go.c — go statements and defer statements (see lower.c's header
+ * for the shapes; goc.h explains inline frames).
+ */
+#include "emit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void c_string(tr_buf *b, const char *s)
+{
+    tr_buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') tr_buf_add(b, "\\", 1);
+        tr_buf_add(b, s, 1);
+    }
+    tr_buf_puts(b, "\"");
+}
+
+static int src_line(em *e, TSNode n)
+{
+    int line, col;
+    tr_line_col(e->u->diag->src, tr_src_off(e->u, ts_node_start_byte(n)), &line, &col);
+    return line;
+}
+
+/* Type of a stage-1 probe, or an error and "int". */
+static const char *probe_type(em *e, TSNode at, const char *name)
+{
+    const char *t = tr_type_of(e->u, name);
+    if (t && !strstr(t, "(anonymous") && !strstr(t, "(unnamed")) return t;
+    tr_err(e, at, t ? "a go statement cannot carry a value of a local or anonymous type (%s)"
+                    : "cannot determine the type of a value the go statement carries (%s)",
+           t ? t : name);
+    return "int";
+}
+
+static void go_call(em *e, TSNode n, TSNode call)
+{
+    uint32_t id = ts_node_start_byte(n);
+    TSNode fn = ts_node_child_by_field_name(call, "function", 8);
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t na = ts_node_named_child_count(args);
+    tr_buf *o = e->out;
+    tr_buf_printf(o, "{ __auto_type __goc_gc%u_f = (", id);
+    tr_emit(e, fn);
+    tr_buf_puts(o, ");");
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < na; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (tr_node_is(a, "comment")) continue;
+        tr_buf_printf(o, " __auto_type __goc_gc%u_%u = (", id, k++);
+        tr_emit(e, a);
+        tr_buf_puts(o, ");");
+    }
+    if (e->u->stage == 1) { tr_buf_puts(o, " }"); return; }
+    char name[64];
+    tr_buf *pre = &e->u->pre;
+    snprintf(name, sizeof name, "__goc_gc%u_f", id);
+    tr_buf_printf(pre, "struct __goc_gc%u { __typeof__(%s) f;", id, probe_type(e, n, name));
+    for (uint32_t i = 0; i < k; i++) {
+        snprintf(name, sizeof name, "__goc_gc%u_%u", id, i);
+        tr_buf_printf(pre, " __typeof__(%s) a%u;", probe_type(e, n, name), i);
+    }
+    tr_buf_printf(pre, " }; static void __goc_gc%u_run(void *__goc_v) { struct __goc_gc%u *__goc_e = __goc_v;"
+                       " __goc_e->f(", id, id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(pre, "%s__goc_e->a%u", i ? ", " : "", i);
+    tr_buf_puts(pre, "); } ");
+    tr_buf_printf(o, " struct __goc_gc%u *__goc_e = goc_alloc(sizeof *__goc_e); __goc_e->f = __goc_gc%u_f;",
+                  id, id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_e->a%u = __goc_gc%u_%u;", i, id, i);
+    tr_buf_printf(o, " goc_go_at(__goc_gc%u_run, __goc_e, ", id);
+    c_string(o, e->u->opt->in_path);
+    tr_buf_printf(o, ", %d); }", src_line(e, n));
+}
+
+static void go_block(em *e, TSNode n, TSNode block)
+{
+    int g = tr_ctx_of_go(e->u, block);
+    if (g < 0) { tr_emit_default(e, n); return; }
+    tr_ctx *c = &e->u->ctxs[g];
+    if (e->u->stage == 1) {   /* inline, for the type probes */
+        tr_emit_body(e, g, block, block, 0);
+        return;
+    }
+    uint32_t id = ts_node_start_byte(block);
+    tr_buf *pre = &e->u->pre, *o = e->out;
+    char name[64], buf[64];
+    tr_buf_printf(pre, "struct __goc_gb%u { char __goc_unused;", id);
+    for (int i = 0; i < c->ncaps; i++) {
+        snprintf(name, sizeof name, "__goc_box_%d", c->caps[i]);
+        tr_buf_printf(pre, " __typeof__(%s) c%d;", probe_type(e, n, name), c->caps[i]);
+    }
+    tr_buf_printf(pre, " }; static void __goc_gb%u_run(void *); ", id);
+    tr_buf_printf(o, "{ struct __goc_gb%u *__goc_e = goc_alloc(sizeof *__goc_e);", id);
+    for (int i = 0; i < c->ncaps; i++)
+        tr_buf_printf(o, " __goc_e->c%d = %s;", c->caps[i], tr_box_ptr(e, c->caps[i], buf, sizeof buf));
+    tr_buf_printf(o, " goc_go_at(__goc_gb%u_run, __goc_e, ", id);
+    c_string(o, e->u->opt->in_path);
+    tr_buf_printf(o, ", %d); }", src_line(e, n));
+    tr_pad_newlines(e, ts_node_start_byte(n), ts_node_end_byte(n));
+    /* the thunk, at the end of the output */
+    tr_buf thunk = { 0 }, *saved = e->out;
+    e->out = &thunk;
+    tr_buf_printf(&thunk, "\n#line %d ", src_line(e, block));
+    c_string(&thunk, e->u->opt->in_path);
+    tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { struct __goc_gb%u *__goc_env = __goc_v;"
+                          " (void)__goc_env; ", id, id);
+    tr_emit_body(e, g, block, block, 0);
+    tr_buf_puts(&thunk, " }\n");
+    e->out = saved;
+    tr_buf_add(&e->u->post, thunk.s, thunk.n);
+    free(thunk.s);
+}
+
+void tr_emit_go(em *e, TSNode n)
+{
+    TSNode stmt = ts_node_named_child(n, 1);
+    if (tr_node_is(stmt, "compound_statement")) { go_block(e, n, stmt); return; }
+    TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
+    if (!tr_node_is(call, "call_expression")) {
+        tr_err(e, stmt, "expression in go must be a function call or a block");
+        tr_emit_default(e, stmt);
+        return;
+    }
+    go_call(e, n, call);
+    tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
+}
+
+void tr_emit_defer(em *e, TSNode n)
+{
+    TSNode stmt = ts_node_named_child(n, 1);
+    uint32_t id = ts_node_start_byte(n);
+    tr_buf *o = e->out;
+    if (e->ctx < 0) { tr_emit_default(e, stmt); return; }
+    if (tr_node_is(stmt, "compound_statement")) {
+        tr_buf_printf(o, "{ goc_dlink *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p);"
+                         " goc_defer_push_inline(&__goc_fr, __goc_p, &&__goc_dr%u);"
+                         " if (0) { __goc_dr%u: ", id, id);
+        int saved = e->in_defer;
+        e->in_defer = 1;
+        tr_emit(e, stmt);
+        e->in_defer = saved;
+        tr_buf_puts(o, " goto __goc_exit; } }");
+        return;
+    }
+    TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
+    if (!tr_node_is(call, "call_expression")) {
+        tr_err(e, stmt, "expression in defer must be a function call or a block");
+        tr_emit_default(e, stmt);
+        return;
+    }
+    TSNode fn = ts_node_child_by_field_name(call, "function", 8);
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t na = ts_node_named_child_count(args), k = 0;
+    tr_buf_printf(o, "{ __auto_type __goc_d%u_f = (", id);
+    tr_emit(e, fn);
+    tr_buf_puts(o, ");");
+    for (uint32_t i = 0; i < na; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (tr_node_is(a, "comment")) continue;
+        tr_buf_printf(o, " __auto_type __goc_d%u_%u = (", id, k++);
+        tr_emit(e, a);
+        tr_buf_puts(o, ");");
+    }
+    tr_buf_printf(o, " struct __goc_d%u { goc_dlink l; __typeof__(__goc_d%u_f) f;", id, id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __typeof__(__goc_d%u_%u) a%u;", id, i, i);
+    tr_buf_printf(o, " } *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p); __goc_p->f = __goc_d%u_f;", id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_p->a%u = __goc_d%u_%u;", i, id, i);
+    tr_buf_printf(o, " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
+                     " if (0) { __goc_dr%u: { struct __goc_d%u *__goc_q = (struct __goc_d%u *)__goc_fr.dcur;"
+                     " __goc_q->f(", id, id, id, id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, "%s__goc_q->a%u", i ? ", " : "", i);
+    tr_buf_puts(o, "); } goto __goc_exit; } }");
+    tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
+}

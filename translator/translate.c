@@ -1,0 +1,166 @@
+/*
+ * translate.c — tr_translate: the pipeline from .gc text to C text.
+ *
+ *   1. pre-pass (prepass.c): extension tokens -> valid C spelling
+ *   2. tree-sitter-c parse; ERROR/MISSING nodes that touch an extension
+ *      construct are errors, the rest is plain C the parser did not
+ *      understand and passes through
+ *   3. analysis (analyze.c): scopes, contexts, captures
+ *   4. stage 1 emission + libclang (types_clang.c) when file-scope thunks
+ *      need types or close/len/cap need to know their operand's type
+ *   5. stage 2 emission (lower*.c), then chan types respelled as C types
+ *
+ * A file with no extension syntax (and no .gh include, no goc_ names) is
+ * plain C: it is not parsed at all and passes through behind a #line.
+ */
+#include "emit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const TSLanguage *tree_sitter_c(void);
+
+static void c_string(tr_buf *b, const char *s)
+{
+    tr_buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') tr_buf_add(b, "\\", 1);
+        tr_buf_add(b, s, 1);
+    }
+    tr_buf_puts(b, "\"");
+}
+
+static int touches_extension(tr_unit *u, TSNode n)
+{
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    if (b <= a) b = a + 1;
+    uint32_t lo = a > 16 ? a - 16 : 0, hi = b + 16 > u->sp->len ? (uint32_t)u->sp->len : b + 16;
+    return memmem(u->s + lo, hi - lo, "__goc_", 6) != NULL;
+}
+
+static void check_errors(tr_unit *u, TSNode n)
+{
+    if (ts_node_is_missing(n) || !strcmp(ts_node_type(n), "ERROR")) {
+        if (touches_extension(u, n)) {
+            size_t off = tr_src_off(u, ts_node_start_byte(n));
+            if (ts_node_is_missing(n))
+                tr_error(u->diag, off, "syntax error: missing '%s'", ts_node_type(n));
+            else
+                tr_error(u->diag, off, "syntax error in or near an extension construct");
+            return;
+        }
+    }
+    if (!ts_node_has_error(n)) return;
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) check_errors(u, ts_node_child(n, i));
+}
+
+/* Respells __goc_chan_N as its C type, recursively. */
+static void expand_chans(tr_unit *u, const char *s, size_t n, tr_buf *out)
+{
+    size_t pos = 0;
+    for (;;) {
+        const char *hit = memmem(s + pos, n - pos, "__goc_chan_", 11);
+        if (!hit) break;
+        size_t at = (size_t)(hit - s);
+        tr_buf_add(out, s + pos, at - pos);
+        size_t j = at + 11;
+        int id = 0;
+        while (j < n && s[j] >= '0' && s[j] <= '9') id = id * 10 + (s[j++] - '0');
+        if (id >= u->sp->nchans) { tr_buf_add(out, s + at, j - at); pos = j; continue; }
+        tr_chan_type *c = &u->sp->chans[id];
+        tr_buf_puts(out, "__typeof__(__typeof__(");
+        expand_chans(u, c->elem, strlen(c->elem), out);
+        tr_buf_puts(out, c->dir == CHAN_SEND ? ") (*const *)[1])"
+                         : c->dir == CHAN_RECV ? ") (*volatile *)[1])" : ") (**)[1])");
+        pos = j;
+    }
+    tr_buf_add(out, s + pos, n - pos);
+}
+
+static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
+{
+    u->stage = stage;
+    u->post.n = 0;
+    tr_buf_puts(&u->post, "");
+    tr_buf body = { 0 };
+    tr_buf_puts(&body, "");
+    em e = { .u = u, .out = &body, .ctx = -1, .report = stage == 2, .wrap_main = wrap_main,
+             .main_name = UINT32_MAX };
+    tr_emit(&e, ts_tree_root_node(u->tree));
+    tr_buf_puts(out, "#include <goc_lang.h>\n#line 1 ");
+    c_string(out, u->opt->in_path);
+    tr_buf_puts(out, "\n");
+    tr_buf raw = { 0 };
+    tr_buf_add(&raw, body.s, body.n);
+    tr_buf_add(&raw, u->post.s, u->post.n);
+    if (u->has_main && stage == 2) {
+        tr_buf_printf(&raw, "\nstatic int __goc_main_entry(int argc, char **argv) { (void)argc; (void)argv;"
+                            " return __goc_user_main(%s); }\n"
+                            "int main(int argc, char **argv) { return goc_main(__goc_main_entry, argc, argv); }\n",
+                      u->main_params >= 2 ? "argc, argv" : "");
+    }
+    expand_chans(u, raw.s ? raw.s : "", raw.n, out);
+    free(raw.s);
+    free(body.s);
+}
+
+static int needs_types(tr_unit *u)
+{
+    if (memmem(u->s, u->sp->len, "__goc_go:", 9)) return 1;
+    if (strstr(u->s, "close(")) return 1;
+    return memmem(u->s, u->sp->len, "len(", 4) || memmem(u->s, u->sp->len, "cap(", 4);
+}
+
+static void passthrough(const tr_options *o, const char *src, size_t len, tr_buf *out)
+{
+    tr_buf_puts(out, "#line 1 ");
+    c_string(out, o->in_path);
+    tr_buf_puts(out, "\n");
+    tr_buf_add(out, src, len);
+}
+
+int tr_translate(const tr_options *opt, const char *src, size_t len, char **out, size_t *out_len)
+{
+    tr_diag diag = { opt->in_path, src, len, 0 };
+    tr_spelled sp;
+    *out = NULL;
+    *out_len = 0;
+    if (tr_prepass(&diag, src, len, &sp) < 0) return diag.errors ? diag.errors : 1;
+    tr_buf result = { 0 };
+    int uses_goc = memmem(src, len, "goc_", 4) != NULL;
+    if (!sp.extensions && !sp.includes_gh && !uses_goc && !diag.errors) {
+        passthrough(opt, src, len, &result);
+        *out = result.s;
+        *out_len = result.n;
+        return 0;
+    }
+    tr_unit u = { .opt = opt, .diag = &diag, .sp = &sp, .s = sp.text };
+    TSParser *parser = ts_parser_new();
+    ts_parser_set_language(parser, tree_sitter_c());
+    u.tree = ts_parser_parse_string(parser, NULL, sp.text, (uint32_t)sp.len);
+    int prepass_errors = diag.errors;
+    check_errors(&u, ts_tree_root_node(u.tree));
+    if (diag.errors == prepass_errors) {
+        tr_analyze(&u);
+        int wrap_main = !opt->is_header;
+        if (needs_types(&u)) {
+            tr_buf s1 = { 0 };
+            emit_stage(&u, 1, wrap_main, &s1);
+            tr_clang_types(&u, s1.s, s1.n, &u.types);
+            free(s1.s);
+        }
+        u.has_main = 0;
+        emit_stage(&u, 2, wrap_main, &result);
+    }
+    ts_tree_delete(u.tree);
+    ts_parser_delete(parser);
+    if (diag.errors) {
+        free(result.s);
+        return diag.errors;
+    }
+    *out = result.s;
+    *out_len = result.n;
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * types_clang.c — the type questions the source text cannot answer, asked
+ * of libclang 14 on the stage-1 output.
+ *
+ * Stage 1 declares a probe variable for every value whose type the output
+ * must spell at file scope (`__auto_type __goc_gcN_k = (arg);` for a go
+ * call, the box pointers `__goc_box_V` of captured vars, the operands of
+ * close/len/cap).  One parse answers all of them: a visit collects every
+ * VarDecl named __goc_* in the main file with its canonical type spelling
+ * (canonical, so local typedef names never leak to file scope).
+ */
+#include "lower.h"
+
+#include <clang-c/Index.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct visit { tr_types *out; } visit;
+
+static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData data)
+{
+    (void)parent;
+    visit *v = data;
+    CXSourceLocation loc = clang_getCursorLocation(c);
+    if (!clang_Location_isFromMainFile(loc)) return CXChildVisit_Continue;
+    if (clang_getCursorKind(c) == CXCursor_VarDecl) {
+        CXString name = clang_getCursorSpelling(c);
+        const char *s = clang_getCString(name);
+        if (!strncmp(s, "__goc_", 6)) {
+            CXType t = clang_getCanonicalType(clang_getCursorType(c));
+            CXString ts = clang_getTypeSpelling(t);
+            tr_types *o = v->out;
+            o->names = realloc(o->names, (size_t)(o->n + 1) * sizeof *o->names);
+            o->types = realloc(o->types, (size_t)(o->n + 1) * sizeof *o->types);
+            o->names[o->n] = strdup(s);
+            o->types[o->n] = strdup(clang_getCString(ts));
+            o->n++;
+            clang_disposeString(ts);
+        }
+        clang_disposeString(name);
+    }
+    return CXChildVisit_Recurse;
+}
+
+void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
+{
+    const tr_options *o = u->opt;
+    const char *path = o->out_path ? o->out_path : "goc-stage1.c";
+    const char **args = malloc(sizeof *args * (size_t)(o->ncflags + 4));
+    int na = 0;
+    args[na++] = "-std=gnu17";
+    args[na++] = "-w";
+    for (int i = 0; i < o->ncflags; i++) args[na++] = o->cflags[i];
+    struct CXUnsavedFile file = { path, text, (unsigned long)len };
+    CXIndex index = clang_createIndex(0, 0);
+    CXTranslationUnit tu = NULL;
+    enum CXErrorCode rc = clang_parseTranslationUnit2(index, path, args, na, &file, 1,
+                                                      CXTranslationUnit_KeepGoing, &tu);
+    if (rc == CXError_Success && tu) {
+        visit v = { out };
+        clang_visitChildren(clang_getTranslationUnitCursor(tu), visitor, &v);
+        clang_disposeTranslationUnit(tu);
+    }
+    clang_disposeIndex(index);
+    free(args);
+}
+
+const char *tr_type_of(tr_unit *u, const char *name)
+{
+    for (int i = 0; i < u->types.n; i++)
+        if (!strcmp(u->types.names[i], name)) return u->types.types[i];
+    return NULL;
+}
+
+/* A channel handle is T (**)[1], T (*const *)[1] or T (*volatile *)[1]
+ * (goc_lang.h). */
+int tr_is_chan_type(const char *t)
+{
+    size_t n = strlen(t);
+    static const char *ends[] = { "(**)[1]", "(*const *)[1]", "(*volatile *)[1]", NULL };
+    for (int i = 0; ends[i]; i++) {
+        size_t k = strlen(ends[i]);
+        if (n >= k && !strcmp(t + n - k, ends[i])) return 1;
+    }
+    return 0;
+}
