@@ -172,10 +172,9 @@ void tr_emit_select(em *e, TSNode n)
             continue;
         }
         char *cs = tr_emit_flat(e, ch);
-        tr_buf_printf(o, " __auto_type __goc_s%u_c%d = (%s); _Static_assert(!goc__is_%s(__goc_s%u_c%d), \"%s\");"
+        tr_buf_printf(o, " __auto_type __goc_s%u_c%d = (%s);"
                          " __typeof__((**__goc_s%u_c%d)[0]) __goc_s%u_v%d",
-                      id, ncases, cs, k == SC_SEND ? "recvonly" : "sendonly", id, ncases,
-                      k == SC_SEND ? RECVONLY : SENDONLY, id, ncases, id, ncases);
+                      id, ncases, cs, id, ncases, id, ncases);
         free(cs);
         if (k == SC_SEND) {
             char *vs = tr_emit_flat(e, val);
@@ -217,7 +216,10 @@ void tr_emit_select(em *e, TSNode n)
         TSNode colon = colon_of(c);
         if (ts_node_is_null(colon) || k == SC_BAD) { tr_emit_default(e, c); continue; }
         if (k == SC_DEFAULT) tr_buf_puts(o, "default:");
-        else tr_buf_printf(o, "case %d:", ci);
+        else   /* the direction check sits on the case's own line */
+            tr_buf_printf(o, "case %d: ; _Static_assert(!goc__is_%s(__goc_s%u_c%d), \"%s\");", ci,
+                          k == SC_SEND ? "recvonly" : "sendonly", id, ci,
+                          k == SC_SEND ? RECVONLY : SENDONLY);
         if (k == SC_ASSIGN) {
             char *ls = tr_emit_flat(e, l1);
             tr_buf_printf(o, " %s = __goc_s%u_v%d;", ls, id, ci);

@@ -118,6 +118,16 @@ static int operand_end(pp *p, size_t i)
     return is(p, i, ")") || is(p, i, "]") || is(p, i, "++") || is(p, i, "--");
 }
 
+/* Does a cast `(T)` end right before token i?  Only types that cannot be
+ * expressions count: builtin type words, struct/union/enum, qualifiers. */
+static int cast_before(pp *p, size_t i)
+{
+    if (i == 0 || !is(p, i - 1, ")") || p->match[i - 1] < 0) return 0;
+    size_t o = (size_t)p->match[i - 1] + 1;
+    return in_list(p, o, type_words) || in_list(p, o, qual_words) || is(p, o, "struct") ||
+           is(p, o, "union") || is(p, o, "enum") || is(p, o, "chan");
+}
+
 /* ---- bracket matching and statement starts ----------------------------- */
 
 static void compute_match(pp *p)
@@ -594,7 +604,7 @@ static void scan(pp *p)
                          xstrdup_fmt("__goc_chan_%d ", id));
                 p->out->extensions++;
                 i = e - 1;
-            } else if (i > 0 && operand_end(p, i - 1))
+            } else if (i > 0 && !p->start[i] && operand_end(p, i - 1) && !cast_before(p, i))
                 binary_arrow(p, i);
             else
                 prefix_arrow(p, i);
