@@ -61,8 +61,9 @@ struct sleeper {
 static void sleeper_main(void *p)
 {
     struct sleeper *s = p;
-    s->start = goc_nanotime();
-    goc_sleep(s->d);
+    /* Deadlines count from the spawn (s->start), so a goroutine that starts
+     * late on a loaded machine still wakes in deadline order. */
+    goc_sleep(s->d - (goc_nanotime() - s->start));
     s->order = atomic_fetch_add(s->ordinal, 1);
     s->woke = goc_nanotime();
     int one = 1;
@@ -75,8 +76,9 @@ GOC_TEST(sleep_order)
     struct sleeper s[N];
     _Atomic int ordinal = 0;
     goc_chan *done = goc_chan_make(sizeof(int), N);
+    int64_t t0 = goc_nanotime();
     for (int i = N - 1; i >= 0; i--) {
-        s[i] = (struct sleeper){ i, (int64_t)(i + 1) * 40 * MS, 0, 0, &ordinal, -1, done };
+        s[i] = (struct sleeper){ i, (int64_t)(i + 1) * 40 * MS, t0, 0, &ordinal, -1, done };
         goc_go(sleeper_main, &s[i]);
     }
     for (int i = 0; i < N; i++)
