@@ -277,6 +277,7 @@ static void walk_node(walk *w, TSNode n)
             return;
         }
         u->counter++;   /* go call thunks share the numbering */
+        u->type_questions++;   /* the thunk's field types */
     }
     if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_defer")) {
         u->ctxs[w->ctx].has_defer = 1;
@@ -334,6 +335,12 @@ static void walk_node(walk *w, TSNode n)
         w->nscope = saved;
         return;
     }
+    if (!strcmp(t, "call_expression")) {   /* close/len/cap: is the operand a channel? */
+        TSNode f = ts_node_child_by_field_name(n, "function", 8);
+        if (tr_node_is(f, "identifier") &&
+            (tr_text_is(u, f, "close") || tr_text_is(u, f, "len") || tr_text_is(u, f, "cap")))
+            u->type_questions++;
+    }
     if (!strcmp(t, "field_expression")) {
         walk_node(w, ts_node_child_by_field_name(n, "argument", 8));
         return;
@@ -346,4 +353,9 @@ void tr_analyze(tr_unit *u)
     walk w = { .u = u, .ctx = -1 };
     walk_node(&w, ts_tree_root_node(u->tree));
     free(w.scope);
+    u->boxed = malloc(sizeof *u->boxed * (size_t)(u->nvars + 1));
+    for (int v = 0; v < u->nvars; v++)
+        if (u->vars[v].boxed) u->boxed[u->nboxed++] = v;
+    for (int c = 0; c < u->nctxs; c++)   /* go blocks: the types of their boxes */
+        u->type_questions += u->ctxs[c].ncaps > 0;
 }

@@ -139,13 +139,18 @@ void tr_driver_list_free(tr_driver_list *l)
 /* Messages and exit                                                     */
 /* ===================================================================== */
 
+static void message(const char *fmt, va_list ap, const char *tail)
+{
+    fputs("goc: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(tail, stderr);
+}
+
 void tr_driver_fatal(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("goc: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    message(fmt, ap, "\n");
     va_end(ap);
     tr_driver_exit(1);
 }
@@ -154,9 +159,7 @@ void tr_driver_usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("goc: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nrun 'goc help' for usage\n", stderr);
+    message(fmt, ap, "\nrun 'goc help' for usage\n");
     va_end(ap);
     tr_driver_exit(2);
 }

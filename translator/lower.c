@@ -54,6 +54,17 @@ void tr_buf_printf(tr_buf *b, const char *fmt, ...)
     free(s);
 }
 
+/* Appends s as a C string literal. */
+void tr_buf_c_string(tr_buf *b, const char *s)
+{
+    tr_buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') tr_buf_add(b, "\\", 1);
+        tr_buf_add(b, s, 1);
+    }
+    tr_buf_puts(b, "\"");
+}
+
 #include "emit.h"
 
 static void copy(em *e, uint32_t a, uint32_t b)
@@ -142,10 +153,10 @@ static void emit_declaration(em *e, TSNode n)
     tr_emit_default(e, n);
     if (e->ctx < 0) return;
     uint32_t end = ts_node_end_byte(n);
-    for (int v = 0; v < e->u->nvars; v++) {
-        tr_var *x = &e->u->vars[v];
-        if (x->boxed && x->kind == VAR_DECL && x->decl_end == end && x->ctx == e->ctx)
-            tr_emit_box(e, v);
+    for (int b = 0; b < e->u->nboxed; b++) {
+        tr_var *x = &e->u->vars[e->u->boxed[b]];
+        if (x->kind == VAR_DECL && x->decl_end == end && x->ctx == e->ctx)
+            tr_emit_box(e, e->u->boxed[b]);
     }
 }
 
@@ -296,9 +307,11 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
         }
         tr_buf_puts(e->out, " if (__builtin_expect(goc_frame_enter_inline(&__goc_fr), 0)) goto __goc_exit;");
     }
-    for (int v = 0; v < e->u->nvars; v++)
-        if (e->u->vars[v].boxed && e->u->vars[v].kind == VAR_PARAM && e->u->vars[v].ctx == ctx)
+    for (int b = 0; b < e->u->nboxed; b++) {
+        int v = e->u->boxed[b];
+        if (e->u->vars[v].kind == VAR_PARAM && e->u->vars[v].ctx == ctx)
             tr_emit_box(e, v);
+    }
     uint32_t pos = a + 1;
     for (uint32_t i = 0; i < k; i++) {
         TSNode ch = ts_node_child(body, i);

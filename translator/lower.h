@@ -33,6 +33,7 @@ typedef struct tr_buf {
 void tr_buf_add(tr_buf *b, const char *s, size_t n);
 void tr_buf_puts(tr_buf *b, const char *s);
 void tr_buf_printf(tr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tr_buf_c_string(tr_buf *b, const char *s);
 
 enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE };
 
@@ -70,6 +71,9 @@ typedef struct tr_unit {
     TSTree *tree;
     tr_var *vars;
     int nvars;
+    int *boxed;               /* indices of the boxed vars, in declaration order */
+    int nboxed;
+    int type_questions;       /* go thunks and close/len/cap calls that need libclang */
     tr_ctx *ctxs;
     int nctxs;
     /* identifier start offset -> var index + 1 (open addressing) */

@@ -231,10 +231,10 @@ void tr_emit_select(em *e, TSNode n)
             free(b);
         } else if (k == SC_DECL) {
             tr_buf_printf(o, " { %s = __goc_s%u_v%d;", u->sp->decls[decl].decl, id, ci);
-            for (int v = 0; v < u->nvars; v++)
-                if (u->vars[v].kind == VAR_CASE && u->vars[v].boxed &&
-                    u->vars[v].box_from == ts_node_end_byte(value))
-                    tr_emit_box(e, v);
+            for (int b = 0; b < u->nboxed; b++)
+                if (u->vars[u->boxed[b]].kind == VAR_CASE &&
+                    u->vars[u->boxed[b]].box_from == ts_node_end_byte(value))
+                    tr_emit_box(e, u->boxed[b]);
         }
         tr_pad_newlines(e, ts_node_start_byte(c), ts_node_end_byte(colon));
         uint32_t p2 = ts_node_end_byte(colon), kk = ts_node_child_count(c);
@@ -269,13 +269,22 @@ static void range_for(em *e, TSNode n, TSNode init, TSNode cond, TSNode body)
     size_t dl = strlen(decl);
     while (dl && (decl[dl - 1] == ';' || decl[dl - 1] == ' ')) decl[--dl] = 0;
     for (char *q = decl; *q; q++) if (*q == '\n') *q = ' ';
-    int var = -1;
-    for (int v = 0; v < u->nvars; v++)
-        if (u->vars[v].kind == VAR_RANGE && u->vars[v].box_from == ts_node_start_byte(body)) var = v;
-    tr_buf_printf(o, " %s; if (!goc__recv_into(__goc_r%u, &%s)) break;", decl, id,
-                  var >= 0 ? u->vars[var].name : "?");
+    TSNode name = ts_node_child_by_field_name(init, "declarator", 10);
+    while (!ts_node_is_null(name) && !tr_node_is(name, "identifier"))
+        name = ts_node_child_by_field_name(name, "declarator", 10);
+    if (ts_node_is_null(name)) {
+        tr_err(e, init, "for (T v : ch) needs a variable to receive into");
+        free(decl);
+        return;
+    }
+    char *vname = tr_node_text(u, name);
+    tr_buf_printf(o, " %s; if (!goc__recv_into(__goc_r%u, &%s)) break;", decl, id, vname);
+    free(vname);
     free(decl);
-    if (var >= 0 && u->vars[var].boxed) tr_emit_box(e, var);
+    for (int b = 0; b < u->nboxed; b++)
+        if (u->vars[u->boxed[b]].kind == VAR_RANGE &&
+            u->vars[u->boxed[b]].box_from == ts_node_start_byte(body))
+            tr_emit_box(e, u->boxed[b]);
     tr_pad_newlines(e, ts_node_start_byte(n), ts_node_start_byte(body));
     tr_buf_puts(o, " ");
     tr_push_loop(e, 1, -1);
@@ -296,12 +305,13 @@ void tr_emit_for(em *e, TSNode n)
         range_for(e, n, init, cond, body);
         return;
     }
-    int boxed[16], nb = 0;
-    for (int v = 0; v < u->nvars && nb < 16; v++)
-        if (u->vars[v].kind == VAR_FOR && u->vars[v].boxed && !ts_node_is_null(body) &&
-            u->vars[v].box_from == ts_node_start_byte(body))
-            boxed[nb++] = v;
+    int *boxed = malloc(sizeof *boxed * (size_t)(u->nboxed + 1)), nb = 0;
+    for (int b = 0; b < u->nboxed; b++)
+        if (u->vars[u->boxed[b]].kind == VAR_FOR && !ts_node_is_null(body) &&
+            u->vars[u->boxed[b]].box_from == ts_node_start_byte(body))
+            boxed[nb++] = u->boxed[b];
     if (!nb) {
+        free(boxed);
         tr_push_loop(e, 1, -1);
         tr_emit_default(e, n);
         e->nloops--;
@@ -329,4 +339,5 @@ void tr_emit_for(em *e, TSNode n)
         tr_buf_puts(e->out, " }");
     }
     tr_buf_add(e->out, u->s + pos, ts_node_end_byte(n) - pos);
+    free(boxed);
 }

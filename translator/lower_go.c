@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void c_string(tr_buf *b, const char *s)
-{
-    tr_buf_puts(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') tr_buf_add(b, "\\", 1);
-        tr_buf_add(b, s, 1);
-    }
-    tr_buf_puts(b, "\"");
-}
-
 static int src_line(em *e, TSNode n)
 {
     int line, col;
@@ -36,24 +26,33 @@ static const char *probe_type(em *e, TSNode at, const char *name)
     return "int";
 }
 
-static void go_call(em *e, TSNode n, TSNode call)
+/* Evaluates a call's function and arguments, in order, into locals
+ * PREFIX<id>_f and PREFIX<id>_<k>; returns the number of arguments.  Shared
+ * by go and defer, which both evaluate now and call later. */
+static uint32_t emit_call_locals(em *e, TSNode call, const char *prefix, uint32_t id)
 {
-    uint32_t id = ts_node_start_byte(n);
     TSNode fn = ts_node_child_by_field_name(call, "function", 8);
     TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    uint32_t na = ts_node_named_child_count(args);
-    tr_buf *o = e->out;
-    tr_buf_printf(o, "{ __auto_type __goc_gc%u_f = (", id);
+    uint32_t na = ts_node_named_child_count(args), k = 0;
+    tr_buf_printf(e->out, " __auto_type %s%u_f = (", prefix, id);
     tr_emit(e, fn);
-    tr_buf_puts(o, ");");
-    uint32_t k = 0;
+    tr_buf_puts(e->out, ");");
     for (uint32_t i = 0; i < na; i++) {
         TSNode a = ts_node_named_child(args, i);
         if (tr_node_is(a, "comment")) continue;
-        tr_buf_printf(o, " __auto_type __goc_gc%u_%u = (", id, k++);
+        tr_buf_printf(e->out, " __auto_type %s%u_%u = (", prefix, id, k++);
         tr_emit(e, a);
-        tr_buf_puts(o, ");");
+        tr_buf_puts(e->out, ");");
     }
+    return k;
+}
+
+static void go_call(em *e, TSNode n, TSNode call)
+{
+    uint32_t id = ts_node_start_byte(n);
+    tr_buf *o = e->out;
+    tr_buf_puts(o, "{");
+    uint32_t k = emit_call_locals(e, call, "__goc_gc", id);
     if (e->u->stage == 1) { tr_buf_puts(o, " }"); return; }
     char name[64];
     tr_buf *pre = &e->u->pre;
@@ -71,7 +70,7 @@ static void go_call(em *e, TSNode n, TSNode call)
                   id, id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_e->a%u = __goc_gc%u_%u;", i, id, i);
     tr_buf_printf(o, " goc_go_at(__goc_gc%u_run, __goc_e, ", id);
-    c_string(o, e->u->opt->in_path);
+    tr_buf_c_string(o, e->u->opt->in_path);
     tr_buf_printf(o, ", %d); }", src_line(e, n));
 }
 
@@ -97,14 +96,14 @@ static void go_block(em *e, TSNode n, TSNode block)
     for (int i = 0; i < c->ncaps; i++)
         tr_buf_printf(o, " __goc_e->c%d = %s;", c->caps[i], tr_box_ptr(e, c->caps[i], buf, sizeof buf));
     tr_buf_printf(o, " goc_go_at(__goc_gb%u_run, __goc_e, ", id);
-    c_string(o, e->u->opt->in_path);
+    tr_buf_c_string(o, e->u->opt->in_path);
     tr_buf_printf(o, ", %d); }", src_line(e, n));
     tr_pad_newlines(e, ts_node_start_byte(n), ts_node_end_byte(n));
     /* the thunk, at the end of the output */
     tr_buf thunk = { 0 }, *saved = e->out;
     e->out = &thunk;
     tr_buf_printf(&thunk, "\n#line %d ", src_line(e, block));
-    c_string(&thunk, e->u->opt->in_path);
+    tr_buf_c_string(&thunk, e->u->opt->in_path);
     tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { struct __goc_gb%u *__goc_env = __goc_v;"
                           " (void)__goc_env; ", id, id);
     tr_emit_body(e, g, block, block, 0);
@@ -151,19 +150,8 @@ void tr_emit_defer(em *e, TSNode n)
         tr_emit_default(e, stmt);
         return;
     }
-    TSNode fn = ts_node_child_by_field_name(call, "function", 8);
-    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    uint32_t na = ts_node_named_child_count(args), k = 0;
-    tr_buf_printf(o, "{ __auto_type __goc_d%u_f = (", id);
-    tr_emit(e, fn);
-    tr_buf_puts(o, ");");
-    for (uint32_t i = 0; i < na; i++) {
-        TSNode a = ts_node_named_child(args, i);
-        if (tr_node_is(a, "comment")) continue;
-        tr_buf_printf(o, " __auto_type __goc_d%u_%u = (", id, k++);
-        tr_emit(e, a);
-        tr_buf_puts(o, ");");
-    }
+    tr_buf_puts(o, "{");
+    uint32_t k = emit_call_locals(e, call, "__goc_d", id);
     tr_buf_printf(o, " struct __goc_d%u { goc_dlink l; __typeof__(__goc_d%u_f) f;", id, id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __typeof__(__goc_d%u_%u) a%u;", id, i, i);
     tr_buf_printf(o, " } *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p); __goc_p->f = __goc_d%u_f;", id);

@@ -698,6 +698,19 @@ static void apply(pp *p, size_t len)
 #undef SEG
 }
 
+void tr_spelled_free(tr_spelled *sp)
+{
+    for (int i = 0; i < sp->nchans; i++) free(sp->chans[i].elem);
+    for (int i = 0; i < sp->ndecls; i++) {
+        free(sp->decls[i].decl);
+        free(sp->decls[i].name);
+    }
+    free(sp->chans);
+    free(sp->decls);
+    free(sp->map);
+    free(sp->text);
+}
+
 size_t tr_map_to_source(const tr_spelled *sp, size_t off)
 {
     size_t lo = 0, hi = sp->nmap;

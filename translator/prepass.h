@@ -58,6 +58,7 @@ typedef struct tr_spelled {
 } tr_spelled;
 
 int tr_prepass(tr_diag *d, const char *src, size_t len, tr_spelled *out);
+void tr_spelled_free(tr_spelled *sp);
 size_t tr_map_to_source(const tr_spelled *sp, size_t spelled_off);
 
 #endif

@@ -21,16 +21,6 @@
 
 const TSLanguage *tree_sitter_c(void);
 
-static void c_string(tr_buf *b, const char *s)
-{
-    tr_buf_puts(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') tr_buf_add(b, "\\", 1);
-        tr_buf_add(b, s, 1);
-    }
-    tr_buf_puts(b, "\"");
-}
-
 static int touches_extension(tr_unit *u, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
@@ -90,7 +80,7 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
              .main_name = UINT32_MAX };
     tr_emit(&e, ts_tree_root_node(u->tree));
     tr_buf_puts(out, "#include <goc_lang.h>\n#line 1 ");
-    c_string(out, u->opt->in_path);
+    tr_buf_c_string(out, u->opt->in_path);
     tr_buf_puts(out, "\n");
     tr_buf raw = { 0 };
     tr_buf_add(&raw, body.s, body.n);
@@ -106,19 +96,31 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
     free(body.s);
 }
 
-static int needs_types(tr_unit *u)
-{
-    if (memmem(u->s, u->sp->len, "__goc_go:", 9)) return 1;
-    if (strstr(u->s, "close(")) return 1;
-    return memmem(u->s, u->sp->len, "len(", 4) || memmem(u->s, u->sp->len, "cap(", 4);
-}
-
 static void passthrough(const tr_options *o, const char *src, size_t len, tr_buf *out)
 {
     tr_buf_puts(out, "#line 1 ");
-    c_string(out, o->in_path);
+    tr_buf_c_string(out, o->in_path);
     tr_buf_puts(out, "\n");
     tr_buf_add(out, src, len);
+}
+
+static void unit_free(tr_unit *u)
+{
+    for (int i = 0; i < u->nvars; i++) free(u->vars[i].name);
+    for (int i = 0; i < u->nctxs; i++) free(u->ctxs[i].caps);
+    for (int i = 0; i < u->types.n; i++) {
+        free(u->types.names[i]);
+        free(u->types.types[i]);
+    }
+    free(u->types.names);
+    free(u->types.types);
+    free(u->vars);
+    free(u->ctxs);
+    free(u->boxed);
+    free(u->ref_key);
+    free(u->ref_val);
+    free(u->pre.s);
+    free(u->post.s);
 }
 
 int tr_translate(const tr_options *opt, const char *src, size_t len, char **out, size_t *out_len)
@@ -127,11 +129,15 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
     tr_spelled sp;
     *out = NULL;
     *out_len = 0;
-    if (tr_prepass(&diag, src, len, &sp) < 0) return diag.errors ? diag.errors : 1;
+    if (tr_prepass(&diag, src, len, &sp) < 0) {
+        tr_spelled_free(&sp);
+        return diag.errors ? diag.errors : 1;
+    }
     tr_buf result = { 0 };
     int uses_goc = memmem(src, len, "goc_", 4) != NULL;
     if (!sp.extensions && !sp.includes_gh && !uses_goc && !diag.errors) {
         passthrough(opt, src, len, &result);
+        tr_spelled_free(&sp);
         *out = result.s;
         *out_len = result.n;
         return 0;
@@ -145,7 +151,7 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
     if (diag.errors == prepass_errors) {
         tr_analyze(&u);
         int wrap_main = !opt->is_header;
-        if (needs_types(&u)) {
+        if (u.type_questions) {
             tr_buf s1 = { 0 };
             emit_stage(&u, 1, wrap_main, &s1);
             tr_clang_types(&u, s1.s, s1.n, &u.types);
@@ -156,6 +162,8 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
     }
     ts_tree_delete(u.tree);
     ts_parser_delete(parser);
+    unit_free(&u);
+    tr_spelled_free(&sp);
     if (diag.errors) {
         free(result.s);
         return diag.errors;

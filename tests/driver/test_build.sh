@@ -2,7 +2,7 @@
 # a subdirectory, climbing with "..", and in a -I directory; CC-FLAGS after
 # `--`; the default output name; failures exit 1 and leave no output file
 # (and an older one intact) and no temporary directory.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 mkdir -p src/sub include lib
 cat > src/main.gc <<'C'

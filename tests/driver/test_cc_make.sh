@@ -1,7 +1,7 @@
 # goc cc as make's C compiler: a project of main.gc (including a .gh),
 # util.c and util.h, built by `make CC="goc cc"` with make's own rules, a
 # pattern rule for .gc without -o, and -MMD dependency files.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 mkdir proj
 cd proj

@@ -1,7 +1,7 @@
 # A goc build killed while its compiler runs stops the compiler and
 # leaves neither its work directory nor a partial output behind.  (SIGINT
 # is not tried: a background job of a non-interactive shell ignores it.)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 cat > slowcc <<'SH'
 #!/bin/sh

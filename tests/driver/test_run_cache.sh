@@ -2,7 +2,7 @@
 # argv[0] is the source's name, the exit status is the program's; a second
 # run of the same sources is a cache hit that runs no compiler; an edit is
 # a miss.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 cat > echoargs.gc <<'C'
 #include <stdio.h>

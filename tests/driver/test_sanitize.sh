@@ -3,7 +3,7 @@
 # goroutine code is in a .gc without main (plain C using goc.h), main in a
 # .c file.  A flavour whose runtime this build lacks is left out; with
 # neither, the test is skipped (77).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 cat > work.gc <<'C'
 #include <goc.h>

@@ -1,6 +1,6 @@
 # goc translate: the C on stdout or in -o FILE (written whole or not at
 # all); a .gh translates too; errors exit 1 and write nothing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 cat > prog.gc <<'C'
 #include <stdio.h>

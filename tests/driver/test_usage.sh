@@ -1,6 +1,6 @@
 # goc's command line: usage errors exit 2 with a message, failures exit 1
 # with a message naming the file, version and env print what they should.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib_goc.sh"
 
 expect_status 2 "$GOC"
 expect_in "$err" "Usage:"

@@ -8,7 +8,6 @@
 # Also prints (informational only) how long `goc translate sqlite3.gc` takes
 # against `cc -O0 -c sqlite3.c`.
 set -uo pipefail
-GOC=$(realpath "${1:?usage: $0 PATH/TO/goc BUILD_DIR}")
 BUILD=$(realpath "${2:?usage: $0 PATH/TO/goc BUILD_DIR}")
 NPM_PKG=sqlite3@5.1.7
 AUTOCONF=sqlite-autoconf-3440200
@@ -38,12 +37,8 @@ if [ ! -f "$cache/$AUTOCONF/sqlite3.c" ] || [ ! -f "$cache/$AUTOCONF/shell.c" ] 
 fi
 src=$cache/$AUTOCONF
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/goc-identity-sqlite.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-export TMPDIR=$scratch/tmp GOC_CACHE=$scratch/cache
-unset GOC_KEEP_TMP GOC_INCLUDE GOC_LIB
-mkdir -p "$TMPDIR"
-cd "$scratch"
+. "$(dirname "$0")/../lib_goc.sh"
+set +e   # lib_goc.sh sets -e; this script checks each status itself
 cp "$src/sqlite3.c" "$src/sqlite3.h" "$src/shell.c" .
 cp sqlite3.c sqlite3.gc
 cp shell.c shell.gc

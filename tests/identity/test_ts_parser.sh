@@ -4,24 +4,16 @@
 # table-heavy C file) renamed .gc must compile to an object defining the same
 # symbols as the original, and `goc translate` must accept it.
 set -uo pipefail
-GOC=$(realpath "${1:?usage: $0 PATH/TO/goc BUILD_DIR}")
 BUILD=$(realpath "${2:?usage: $0 PATH/TO/goc BUILD_DIR}")
 src=$BUILD/_deps/tree-sitter-c/package/src
 if [ ! -f "$src/parser.c" ]; then
     echo "SKIP: $src/parser.c not present (tree-sitter-c download failed?)"
     exit 77
 fi
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/goc-identity-ts.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-export TMPDIR=$scratch/tmp GOC_CACHE=$scratch/cache
-unset GOC_KEEP_TMP GOC_INCLUDE GOC_LIB
-mkdir -p "$TMPDIR"
-cd "$scratch"
+. "$(dirname "$0")/../lib_goc.sh"
 cp "$src/parser.c" parser.c
 cp "$src/parser.c" parser.gc
 cp -r "$src/tree_sitter" tree_sitter
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$GOC" translate parser.gc -o parser.translated.c 2>translate.err \
     || { head -50 translate.err >&2; fail "goc translate parser.gc"; }

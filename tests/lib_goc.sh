@@ -1,5 +1,6 @@
-# tests/driver/lib.sh — sourced by the tests of the goc command
-# (tests/driver/test_*.sh, run by CTest as `bash test_X.sh PATH/TO/goc`).
+# tests/lib_goc.sh — sourced by the tests that drive the goc command
+# (tests/driver/test_*.sh and tests/identity/test_*.sh, run by CTest as
+# `bash test_X.sh PATH/TO/goc [MORE]`).
 #
 # Gives each test $GOC, a private scratch directory as the working
 # directory, TMPDIR inside it (so that a work directory goc leaves behind is
