@@ -47,10 +47,74 @@ static uint32_t emit_call_locals(em *e, TSNode call, const char *prefix, uint32_
     return k;
 }
 
+/* go and defer of a channel builtin (close, len, cap of a channel).  The
+ * callee is an identifier close/len/cap that names no local and the call
+ * has one argument: stage 1 only evaluates the operand into a probe
+ * PREFIX<id>_0; stage 2 asks its type.  Returns the builtin's name when the
+ * operand is a channel (the operand local is then emitted), else NULL and
+ * the call is lowered as an ordinary one (POSIX close(fd)).  *done is set
+ * when stage 1 emitted the probe and nothing else is to be done. */
+static const char *chan_builtin(em *e, TSNode call, const char *prefix, uint32_t id, int *done)
+{
+    TSNode f = ts_node_child_by_field_name(call, "function", 8);
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    *done = 0;
+    if (!tr_node_is(f, "identifier") || tr_ref_lookup(e->u, ts_node_start_byte(f)) >= 0 ||
+        ts_node_named_child_count(args) != 1 || tr_node_is(ts_node_named_child(args, 0), "comment"))
+        return NULL;
+    const char *name = tr_text_is(e->u, f, "close") ? "close"
+                     : tr_text_is(e->u, f, "len") ? "len"
+                     : tr_text_is(e->u, f, "cap") ? "cap" : NULL;
+    if (!name) return NULL;
+    char probe[64];
+    snprintf(probe, sizeof probe, "%s%u_0", prefix, id);
+    if (e->u->stage == 1) *done = 1;
+    else {
+        const char *t = tr_type_of(e->u, probe);
+        if (!t || !tr_is_chan_type(t)) return NULL;
+    }
+    tr_buf_printf(e->out, "{ __auto_type %s = (", probe);
+    tr_emit(e, ts_node_named_child(args, 0));
+    tr_buf_printf(e->out, "); (void)%s;", probe);
+    if (*done) tr_buf_puts(e->out, " }");
+    return name;
+}
+
+/* Go's compile-time check that channel expression CH may be closed. */
+static void emit_close_check(tr_buf *o, const char *ch)
+{
+    tr_buf_printf(o, " _Static_assert(!goc__is_recvonly(%s),"
+                     " \"invalid operation: cannot close receive-only channel\");", ch);
+}
+
+/* go close(ch): a goroutine that closes the channel evaluated now. */
+static int go_builtin(em *e, TSNode n, TSNode call)
+{
+    uint32_t id = ts_node_start_byte(n);
+    int done;
+    const char *b = chan_builtin(e, call, "__goc_gc", id, &done);
+    if (!b || done) return b != NULL;
+    tr_buf *o = e->out;
+    if (strcmp(b, "close")) {
+        { char *t = tr_node_text(e->u, call); tr_err(e, call, "go discards result of %s", t); free(t); }
+        tr_buf_puts(o, " }");
+        return 1;
+    }
+    char ch[64];
+    snprintf(ch, sizeof ch, "__goc_gc%u_0", id);
+    emit_close_check(o, ch);
+    tr_buf_printf(&e->u->pre, "static void __goc_gc%u_run(void *__goc_v) { goc_chan_close(__goc_v); } ", id);
+    tr_buf_printf(o, " goc_go_at(__goc_gc%u_run, (void *)%s, ", id, ch);
+    tr_buf_c_string(o, e->u->opt->in_path);
+    tr_buf_printf(o, ", %d); }", src_line(e, n));
+    return 1;
+}
+
 static void go_call(em *e, TSNode n, TSNode call)
 {
     uint32_t id = ts_node_start_byte(n);
     tr_buf *o = e->out;
+    if (go_builtin(e, n, call)) return;
     tr_buf_puts(o, "{");
     uint32_t k = emit_call_locals(e, call, "__goc_gc", id);
     if (e->u->stage == 1) { tr_buf_puts(o, " }"); return; }
@@ -127,6 +191,29 @@ void tr_emit_go(em *e, TSNode n)
     tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
 }
 
+/* defer close(ch): the channel is evaluated now, closed at the exit. */
+static int defer_builtin(em *e, TSNode call, uint32_t id)
+{
+    int done;
+    const char *b = chan_builtin(e, call, "__goc_d", id, &done);
+    if (!b || done) return b != NULL;
+    tr_buf *o = e->out;
+    if (strcmp(b, "close")) {
+        { char *t = tr_node_text(e->u, call); tr_err(e, call, "defer discards result of %s", t); free(t); }
+        tr_buf_puts(o, " }");
+        return 1;
+    }
+    char ch[64];
+    snprintf(ch, sizeof ch, "__goc_d%u_0", id);
+    emit_close_check(o, ch);
+    tr_buf_printf(o, " struct __goc_d%u { goc_dlink l; goc_chan *c; } *__goc_p = goc_frame_alloc(&__goc_fr,"
+                     " sizeof *__goc_p); __goc_p->c = (goc_chan *)%s;"
+                     " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
+                     " if (0) { __goc_dr%u: goc_chan_close(((struct __goc_d%u *)__goc_fr.dcur)->c);"
+                     " goto __goc_exit; } }", id, ch, id, id, id);
+    return 1;
+}
+
 void tr_emit_defer(em *e, TSNode n)
 {
     TSNode stmt = ts_node_named_child(n, 1);
@@ -148,6 +235,10 @@ void tr_emit_defer(em *e, TSNode n)
     if (!tr_node_is(call, "call_expression")) {
         tr_err(e, stmt, "expression in defer must be a function call or a block");
         tr_emit_default(e, stmt);
+        return;
+    }
+    if (defer_builtin(e, call, id)) {
+        tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
         return;
     }
     tr_buf_puts(o, "{");
