@@ -3,13 +3,17 @@
  *
  * Walks every function with a stack of scopes (compound statements, for
  * headers, select cases, go blocks), records which var each identifier
- * refers to, and marks a var boxed when an identifier in a go block refers
- * to a var of an enclosing context.  Every context between the use and the
- * declaration captures the var (nested go blocks pass the box along).
- * Decisions are conservative: anything captured by a go block is boxed.
+ * refers to (declarators included), and marks a var captured when an
+ * identifier in a go block refers to a var of an enclosing context.  Every
+ * context between the use and the declaration captures the var (nested go
+ * blocks pass it along).  It also notes what each declaration says of the
+ * var's type (enum var_shape) and its block, and makes a VAR_NEW object for
+ * each goc_new call.  Whether a var is boxed, copied or left alone is
+ * escape.c's decision.
  */
 #include "lower.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,7 +92,7 @@ static int new_var(walk *w, const char *name, enum var_kind kind)
 {
     tr_unit *u = w->u;
     u->vars = realloc(u->vars, (size_t)(u->nvars + 1) * sizeof *u->vars);
-    u->vars[u->nvars] = (tr_var){ strdup(name), w->ctx, kind, 0, 0, 0, 0 };
+    u->vars[u->nvars] = (tr_var){ .name = strdup(name), .ctx = w->ctx, .kind = kind };
     if (w->nscope == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 64;
         w->scope = realloc(w->scope, (size_t)w->cap * sizeof *w->scope);
@@ -130,7 +134,7 @@ static void capture(tr_unit *u, int ctx, int var)
             x->caps[x->ncaps++] = var;
         }
     }
-    u->vars[var].boxed = 1;
+    u->vars[var].cap_go = 1;
 }
 
 static void use_ident(walk *w, TSNode n)
@@ -159,6 +163,43 @@ static TSNode declarator_name(TSNode d, int *is_function)
         d = ts_node_child_by_field_name(d, "declarator", 10);
     }
     return d;
+}
+
+/* Type names that cannot hold an address (tree-sitter's primitive types,
+ * less the two integer types made to hold pointers). */
+static int scalar_type(tr_unit *u, TSNode type)
+{
+    if (tr_node_is(type, "sized_type_specifier") || tr_node_is(type, "enum_specifier")) return 1;
+    return tr_node_is(type, "primitive_type") && !tr_text_is(u, type, "intptr_t") &&
+           !tr_text_is(u, type, "uintptr_t") && !tr_text_is(u, type, "void");
+}
+
+/* The shape of a declared var from its declaration's type node and its
+ * declarator (the declarator proper, not the init_declarator). */
+static enum var_shape shape_of(tr_unit *u, TSNode type, TSNode d, int is_param)
+{
+    if (tr_node_is(d, "identifier")) {
+        if (scalar_type(u, type)) return SHAPE_SCALAR;
+        if (tr_node_is(type, "type_identifier")) {
+            char *t = tr_node_text(u, type);
+            int chan = !strncmp(t, "__goc_chan_", 11);
+            free(t);
+            if (chan) return SHAPE_CHAN;
+        }
+        return SHAPE_OTHER;
+    }
+    if (tr_node_is(d, "array_declarator")) return is_param ? SHAPE_POINTER : SHAPE_ARRAY;
+    if (tr_node_is(d, "pointer_declarator")) {
+        while (tr_node_is(d, "pointer_declarator")) d = ts_node_child_by_field_name(d, "declarator", 10);
+        return tr_node_is(d, "identifier") ? SHAPE_POINTER : SHAPE_OTHER;
+    }
+    return SHAPE_OTHER;
+}
+
+static void set_name(walk *w, int v, TSNode name)
+{
+    w->u->vars[v].pos = ts_node_start_byte(name);
+    ref_put(w->u, ts_node_start_byte(name), v);
 }
 
 static void walk_node(walk *w, TSNode n);
@@ -198,7 +239,15 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
             char *s = tr_node_text(w->u, name);
             int v = new_var(w, s, kind);
             free(s);
-            w->u->vars[v].decl_end = ts_node_end_byte(decl);
+            tr_var *x = &w->u->vars[v];
+            x->decl_end = ts_node_end_byte(decl);
+            TSNode type = ts_node_child_by_field_name(decl, "type", 4);
+            x->shape = shape_of(w->u, type, d, 0);
+            if (x->shape == SHAPE_CHAN) x->chan_id = atoi(w->u->s + ts_node_start_byte(type) + 11);
+            TSNode scope = ts_node_parent(decl);   /* a block, or a for statement */
+            x->scope_from = ts_node_start_byte(scope);
+            x->scope_to = ts_node_end_byte(scope);
+            set_name(w, v, name);
         }
         if (!ts_node_is_null(value)) walk_node(w, value);
     } while (ts_tree_cursor_goto_next_sibling(&cur));
@@ -228,8 +277,12 @@ static void walk_function(walk *w, TSNode fn)
             char *s = tr_node_text(w->u, name);
             int v = new_var(w, s, VAR_PARAM);
             free(s);
-            w->u->vars[v].box_from = ts_node_start_byte(body);
-            w->u->vars[v].box_to = ts_node_end_byte(body);
+            tr_var *x = &w->u->vars[v];
+            x->box_from = x->scope_from = ts_node_start_byte(body);
+            x->box_to = x->scope_to = ts_node_end_byte(body);
+            x->shape = shape_of(w->u, ts_node_child_by_field_name(p, "type", 4),
+                                ts_node_child_by_field_name(p, "declarator", 10), 1);
+            set_name(w, v, name);
         }
     }
     walk_children(w, body);
@@ -241,6 +294,33 @@ static int label_is(tr_unit *u, TSNode n, const char *name)
 {
     TSNode l = ts_node_child_by_field_name(n, "label", 5);
     return !ts_node_is_null(l) && tr_text_is(u, l, name);
+}
+
+/* A goc_new call: an object in the innermost block around it. */
+static void new_object(walk *w, TSNode call)
+{
+    tr_unit *u = w->u;
+    TSNode block = ts_node_parent(call);
+    while (!ts_node_is_null(block) && !tr_node_is(block, "compound_statement") &&
+           !tr_node_is(block, "for_statement"))
+        block = ts_node_parent(block);
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    TSNode cast = ts_node_named_child(args, 0);              /* (__typeof__(T) *)0 */
+    TSNode spec = ts_node_child_by_field_name(ts_node_child_by_field_name(cast, "type", 4), "type", 4);
+    TSNode type = ts_node_child_by_field_name(spec, "type", 4);  /* T */
+    char *tt = ts_node_is_null(type) ? strdup("?") : tr_node_text(u, type);
+    char *name = NULL;
+    if (asprintf(&name, "goc_new(%s)", tt) < 0) abort();
+    free(tt);
+    int saved = w->nscope;
+    int v = new_var(w, name, VAR_NEW);
+    w->nscope = saved;                     /* not a name in scope */
+    free(name);
+    tr_var *x = &u->vars[v];
+    x->pos = ts_node_start_byte(call);
+    x->scope_from = ts_node_start_byte(block);
+    x->scope_to = ts_node_end_byte(block);
+    ref_put(u, ts_node_start_byte(call), v);
 }
 
 static void walk_node(walk *w, TSNode n)
@@ -319,7 +399,9 @@ static void walk_node(walk *w, TSNode n)
                 walk_node(w, ts_node_child_by_field_name(value, "right", 5));
                 int v = new_var(w, u->sp->decls[k].name, VAR_CASE);
                 u->vars[v].box_from = ts_node_end_byte(value);
-                u->vars[v].box_to = ts_node_end_byte(n);
+                u->vars[v].box_to = u->vars[v].scope_to = ts_node_end_byte(n);
+                u->vars[v].scope_from = ts_node_start_byte(n);
+                u->vars[v].pos = ts_node_start_byte(value);
                 uint32_t cnt = ts_node_child_count(n);
                 for (uint32_t i = 0; i < cnt; i++) {
                     TSNode c = ts_node_child(n, i);
@@ -337,6 +419,7 @@ static void walk_node(walk *w, TSNode n)
     }
     if (!strcmp(t, "call_expression")) {   /* close/len/cap: is the operand a channel? */
         TSNode f = ts_node_child_by_field_name(n, "function", 8);
+        if (tr_text_is(u, f, "__goc_new")) new_object(w, n);
         if (tr_node_is(f, "identifier") &&
             (tr_text_is(u, f, "close") || tr_text_is(u, f, "len") || tr_text_is(u, f, "cap")))
             u->type_questions++;
@@ -353,9 +436,6 @@ void tr_analyze(tr_unit *u)
     walk w = { .u = u, .ctx = -1 };
     walk_node(&w, ts_tree_root_node(u->tree));
     free(w.scope);
-    u->boxed = malloc(sizeof *u->boxed * (size_t)(u->nvars + 1));
-    for (int v = 0; v < u->nvars; v++)
-        if (u->vars[v].boxed) u->boxed[u->nboxed++] = v;
-    for (int c = 0; c < u->nctxs; c++)   /* go blocks: the types of their boxes */
+    for (int c = 0; c < u->nctxs; c++)   /* go blocks: the types of their captures */
         u->type_questions += u->ctxs[c].ncaps > 0;
 }

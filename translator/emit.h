@@ -17,6 +17,8 @@ typedef struct em {
     tr_buf *out;
     int ctx;
     int in_defer;
+    const tr_dcap *dcap;  /* the deferred block being emitted captures these */
+    uint32_t dcap_id;
     int void_fn;
     int report;       /* emit diagnostics (the last stage only) */
     int wrap_main;
@@ -32,6 +34,7 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main);
 void tr_pad_newlines(em *e, uint32_t a, uint32_t b);
 void tr_err(em *e, TSNode n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tr_box_ptr(em *e, int v, char *buf, size_t n);
+const char *tr_copy_val(em *e, int v, char *buf, size_t n);
 void tr_emit_box(em *e, int v);
 void tr_push_loop(em *e, int is_loop, int cont);
 

@@ -119,12 +119,36 @@ void tr_err(em *e, TSNode n, const char *fmt, ...)
 
 /* ---- vars and boxes ----------------------------------------------------- */
 
+static int in_dcap(em *e, int v)
+{
+    if (!e->dcap) return 0;
+    for (int i = 0; i < e->dcap->n; i++)
+        if (e->dcap->vars[i] == v) return 1;
+    return 0;
+}
+
+/* Where a boxed var's box pointer is: the defer record of the deferred
+ * block being emitted, the env of the go thunk, or the local box. */
 const char *tr_box_ptr(em *e, int v, char *buf, size_t n)
 {
-    if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
+    if (in_dcap(e, v))
+        snprintf(buf, n, "__goc_dq%u->c%d", e->dcap_id, v);
+    else if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
         snprintf(buf, n, "__goc_env->c%d", v);
     else
         snprintf(buf, n, "__goc_box_%d", v);
+    return buf;
+}
+
+/* The value of a var captured by copy, as seen here. */
+const char *tr_copy_val(em *e, int v, char *buf, size_t n)
+{
+    if (in_dcap(e, v))
+        snprintf(buf, n, "__goc_dq%u->c%d", e->dcap_id, v);
+    else if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
+        snprintf(buf, n, "__goc_env->c%d", v);
+    else
+        snprintf(buf, n, "%s", e->u->vars[v].name);
     return buf;
 }
 
@@ -140,9 +164,11 @@ static void emit_ident(em *e, TSNode n)
     uint32_t a = ts_node_start_byte(n);
     if (a == e->main_name) { tr_buf_puts(e->out, "__goc_user_main"); return; }
     int v = tr_ref_lookup(e->u, a);
-    if (v >= 0 && e->u->vars[v].boxed && a >= e->u->vars[v].box_from && a < e->u->vars[v].box_to) {
+    tr_var *x = v >= 0 ? &e->u->vars[v] : NULL;
+    if (x && (x->boxed || x->cap_copy) && a >= x->box_from && a < x->box_to) {
         char buf[64];
-        tr_buf_printf(e->out, "(*%s)", tr_box_ptr(e, v, buf, sizeof buf));
+        if (x->boxed) tr_buf_printf(e->out, "(*%s)", tr_box_ptr(e, v, buf, sizeof buf));
+        else tr_buf_printf(e->out, "(%s)", tr_copy_val(e, v, buf, sizeof buf));
         return;
     }
     copy(e, a, ts_node_end_byte(n));
@@ -397,6 +423,21 @@ static const char *callee(tr_unit *u, TSNode call)
     return NULL;
 }
 
+/* goc_new(T), spelled __goc_new((__typeof__(T) *)0): a zeroed T on the
+ * heap, or in a compound literal of its block when it does not escape. */
+static void emit_new(em *e, TSNode call)
+{
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    char *p = tr_emit_flat(e, ts_node_named_child(args, 0));
+    int v = tr_ref_lookup(e->u, ts_node_start_byte(call));
+    if (e->u->stage == 2 && v >= 0 && !e->u->vars[v].escapes)
+        tr_buf_printf(e->out, "((__typeof__(%s))__builtin_memset(&(__typeof__(*%s)){0}, 0, sizeof *%s))", p, p, p);
+    else
+        tr_buf_printf(e->out, "((__typeof__(%s))goc_alloc(sizeof *%s))", p, p);
+    free(p);
+    tr_pad_newlines(e, ts_node_start_byte(call), ts_node_end_byte(call));
+}
+
 void tr_emit(em *e, TSNode n)
 {
     const char *t = ts_node_type(n);
@@ -448,6 +489,10 @@ void tr_emit(em *e, TSNode n)
     case 'c':
         if (!strcmp(t, "continue_statement")) { emit_jump(e, n); return; }
         if (!strcmp(t, "call_expression")) {
+            if (tr_text_is(e->u, ts_node_child_by_field_name(n, "function", 8), "__goc_new")) {
+                emit_new(e, n);
+                return;
+            }
             const char *name = callee(e->u, n);
             if (name && tr_emit_chan_call(e, n, name)) return;
         }

@@ -35,16 +35,43 @@ void tr_buf_puts(tr_buf *b, const char *s);
 void tr_buf_printf(tr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tr_buf_c_string(tr_buf *b, const char *s);
 
-enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE };
+/* VAR_NEW is not a variable but a goc_new(T) call: an object the escape
+ * analysis places on the stack or the heap like a variable. */
+enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE, VAR_NEW };
+
+/* What the declaration says of a var's type (analyze.c), for the escape
+ * analysis: a scalar cannot hold an address; a scalar, pointer or channel
+ * that is never assigned after its declaration may be captured by copy. */
+enum var_shape { SHAPE_OTHER, SHAPE_SCALAR, SHAPE_POINTER, SHAPE_CHAN, SHAPE_ARRAY };
 
 typedef struct tr_var {
     char *name;
     int ctx;              /* declaring context */
     enum var_kind kind;
-    int boxed;
+    enum var_shape shape;
+    int boxed;            /* lives in a heap box (escape.c decides) */
+    int cap_go;           /* used by a go block of another context */
+    int cap_defer;        /* used by a defer block after its block ended */
+    int cap_copy;         /* captured by copy (never changes after its declaration) */
+    int chan_id;          /* SHAPE_CHAN: the prepass's channel type number */
+    int escapes;          /* escape.c: reachable by another goroutine or after return */
+    int assigned;         /* assignments, ++/-- after the declaration */
+    int addr;             /* &v taken */
+    int macro_arg;        /* passed to a function-like macro (which may write it) */
+    int flowed;           /* its address took part in a flow (for the report) */
+    uint32_t pos;         /* spelled offset of its name (or of goc_new) */
+    uint32_t scope_from, scope_to;   /* the block it lives in */
     uint32_t box_from, box_to;   /* spelled range where uses go through the box */
     uint32_t decl_end;    /* end of the declaration statement (VAR_DECL) */
 } tr_var;
+
+/* Variables a defer block captures: those of nested blocks, whose stack
+ * slots are gone (or reused by later iterations) when it runs at exit. */
+typedef struct tr_dcap {
+    uint32_t block;       /* spelled offset of the deferred block */
+    int *vars;
+    int n;
+} tr_dcap;
 
 typedef struct tr_ctx {
     int parent;           /* -1 for a function */
@@ -61,6 +88,9 @@ typedef struct tr_ctx {
 typedef struct tr_types {     /* name -> type spelling, from libclang */
     char **names, **types;
     int n;
+    char **macros;            /* function-like macros expanded in the file */
+    int nmacros;
+    int asked;                /* libclang has answered */
 } tr_types;
 
 typedef struct tr_unit {
@@ -74,6 +104,8 @@ typedef struct tr_unit {
     int *boxed;               /* indices of the boxed vars, in declaration order */
     int nboxed;
     int type_questions;       /* go thunks and close/len/cap calls that need libclang */
+    tr_dcap *dcaps;           /* defer blocks with captures */
+    int ndcaps;
     tr_ctx *ctxs;
     int nctxs;
     /* identifier start offset -> var index + 1 (open addressing) */
@@ -94,12 +126,21 @@ void tr_analyze(tr_unit *u);
 int tr_ref_lookup(tr_unit *u, uint32_t off);
 int tr_ctx_of_go(tr_unit *u, TSNode block);
 
+/* escape.c: decides boxed/cap_copy/escapes and the defer captures; run
+ * after tr_analyze (first = 1) and again when libclang's types are known
+ * (they only remove flows: a scalar argument of a go call carries no
+ * address).
+ * Prints the -m report when asked. */
+void tr_escape(tr_unit *u, int first, int report);
+const tr_dcap *tr_dcap_of(tr_unit *u, uint32_t block);
+
 /* lower.c */
 void tr_emit_unit(tr_unit *u, tr_buf *out);
 
 /* types_clang.c */
 void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out);
 const char *tr_type_of(tr_unit *u, const char *name);
+int tr_is_macro(tr_unit *u, const char *name);
 int tr_is_chan_type(const char *spelling);
 
 /* helpers over nodes */

@@ -143,22 +143,38 @@ static void go_block(em *e, TSNode n, TSNode block)
     int g = tr_ctx_of_go(e->u, block);
     if (g < 0) { tr_emit_default(e, n); return; }
     tr_ctx *c = &e->u->ctxs[g];
-    if (e->u->stage == 1) {   /* inline, for the type probes */
+    tr_var *vars = e->u->vars;
+    char name[64], buf[64];
+    if (e->u->stage == 1) {   /* inline, for the type probes (of copies: __goc_cv_N) */
+        tr_buf_puts(e->out, "{");
+        for (int i = 0; i < c->ncaps; i++)
+            if (vars[c->caps[i]].cap_copy)
+                tr_buf_printf(e->out, " __auto_type __goc_cv_%d = (%s); (void)__goc_cv_%d;", c->caps[i],
+                              tr_copy_val(e, c->caps[i], buf, sizeof buf), c->caps[i]);
         tr_emit_body(e, g, block, block, 0);
+        tr_buf_puts(e->out, "}");
         return;
     }
     uint32_t id = ts_node_start_byte(block);
     tr_buf *pre = &e->u->pre, *o = e->out;
-    char name[64], buf[64];
     tr_buf_printf(pre, "struct __goc_gb%u { char __goc_unused;", id);
     for (int i = 0; i < c->ncaps; i++) {
-        snprintf(name, sizeof name, "__goc_box_%d", c->caps[i]);
-        tr_buf_printf(pre, " __typeof__(%s) c%d;", probe_type(e, n, name), c->caps[i]);
+        int v = c->caps[i];
+        snprintf(name, sizeof name, vars[v].cap_copy ? "__goc_cv_%d" : "__goc_box_%d", v);
+        snprintf(buf, sizeof buf, "__goc_cv_%d", v);
+        if (!vars[v].cap_copy && !tr_type_of(e->u, name) && tr_type_of(e->u, buf))
+            /* a stage-1 copy that libclang's answer turned into a box */
+            tr_buf_printf(pre, " __typeof__(%s) *c%d;", tr_type_of(e->u, buf), v);
+        else
+            tr_buf_printf(pre, " __typeof__(%s) c%d;", probe_type(e, n, name), v);
     }
     tr_buf_printf(pre, " }; static void __goc_gb%u_run(void *); ", id);
     tr_buf_printf(o, "{ struct __goc_gb%u *__goc_e = goc_alloc(sizeof *__goc_e);", id);
-    for (int i = 0; i < c->ncaps; i++)
-        tr_buf_printf(o, " __goc_e->c%d = %s;", c->caps[i], tr_box_ptr(e, c->caps[i], buf, sizeof buf));
+    for (int i = 0; i < c->ncaps; i++) {
+        int v = c->caps[i];
+        tr_buf_printf(o, " __goc_e->c%d = %s;", v, vars[v].cap_copy ? tr_copy_val(e, v, buf, sizeof buf)
+                                                                   : tr_box_ptr(e, v, buf, sizeof buf));
+    }
     tr_buf_printf(o, " goc_go_at(__goc_gb%u_run, __goc_e, ", id);
     tr_buf_c_string(o, e->u->opt->in_path);
     tr_buf_printf(o, ", %d); }", src_line(e, n));
@@ -191,6 +207,42 @@ void tr_emit_go(em *e, TSNode n)
     tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
 }
 
+/* defer { block }: the record keeps the block's captures (escape.c): box
+ * pointers, or copies, of the vars of nested blocks it uses. */
+static void defer_block(em *e, TSNode stmt, uint32_t id)
+{
+    tr_buf *o = e->out;
+    const tr_dcap *dc = tr_dcap_of(e->u, ts_node_start_byte(stmt));
+    tr_var *vars = e->u->vars;
+    char buf[64];
+    tr_buf_printf(o, "{ struct __goc_d%u { goc_dlink l;", id);
+    for (int i = 0; dc && i < dc->n; i++) {
+        int v = dc->vars[i];
+        if (vars[v].cap_copy) tr_buf_printf(o, " __typeof__((void)0, %s) c%d;", vars[v].name, v);
+        else tr_buf_printf(o, " __typeof__(%s) c%d;", tr_box_ptr(e, v, buf, sizeof buf), v);
+    }
+    tr_buf_printf(o, " } *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p);");
+    for (int i = 0; dc && i < dc->n; i++) {
+        int v = dc->vars[i];
+        tr_buf_printf(o, " __goc_p->c%d = %s;", v, vars[v].cap_copy ? tr_copy_val(e, v, buf, sizeof buf)
+                                                                   : tr_box_ptr(e, v, buf, sizeof buf));
+    }
+    tr_buf_printf(o, " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
+                     " if (0) { __goc_dr%u: { struct __goc_d%u *__goc_dq%u = (struct __goc_d%u *)__goc_fr.dcur;"
+                     " (void)__goc_dq%u; ", id, id, id, id, id, id);
+    int saved = e->in_defer;
+    const tr_dcap *saved_dc = e->dcap;
+    uint32_t saved_id = e->dcap_id;
+    e->in_defer = 1;
+    e->dcap = dc;
+    e->dcap_id = id;
+    tr_emit(e, stmt);
+    e->in_defer = saved;
+    e->dcap = saved_dc;
+    e->dcap_id = saved_id;
+    tr_buf_puts(o, " } goto __goc_exit; } }");
+}
+
 /* defer close(ch): the channel is evaluated now, closed at the exit. */
 static int defer_builtin(em *e, TSNode call, uint32_t id)
 {
@@ -220,17 +272,7 @@ void tr_emit_defer(em *e, TSNode n)
     uint32_t id = ts_node_start_byte(n);
     tr_buf *o = e->out;
     if (e->ctx < 0) { tr_emit_default(e, stmt); return; }
-    if (tr_node_is(stmt, "compound_statement")) {
-        tr_buf_printf(o, "{ goc_dlink *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p);"
-                         " goc_defer_push_inline(&__goc_fr, __goc_p, &&__goc_dr%u);"
-                         " if (0) { __goc_dr%u: ", id, id);
-        int saved = e->in_defer;
-        e->in_defer = 1;
-        tr_emit(e, stmt);
-        e->in_defer = saved;
-        tr_buf_puts(o, " goto __goc_exit; } }");
-        return;
-    }
+    if (tr_node_is(stmt, "compound_statement")) { defer_block(e, stmt, id); return; }
     TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
     if (!tr_node_is(call, "call_expression")) {
         tr_err(e, stmt, "expression in defer must be a function call or a block");

@@ -632,6 +632,15 @@ static void scan(pp *p)
             if (e == c) insert_before(p, c, ", 0");
             p->out->extensions++;
             i = e - 1;
+        } else if (is(p, i, "goc_new") && is(p, i + 1, "(") && p->match[i + 1] > (int)i + 2 &&
+                   depth > 0) {
+            /* goc_new(T): T as a type name is not an expression tree-sitter
+             * can parse, a cast is; escape.c may put the object on the stack */
+            size_t c = (size_t)p->match[i + 1];
+            replace_tok(p, i, "__goc_new");
+            insert_after(p, i + 1, "(__typeof__(");
+            insert_before(p, c, ") *)0");
+            p->out->extensions++;
         } else if (is(p, i, "for") && is(p, i + 1, "(") && p->match[i + 1] > 0) {
             range_for(p, i);
         } else if (is(p, i, "panic") && is(p, i + 1, "(") && !p->own_panic && depth > 0) {

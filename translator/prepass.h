@@ -18,6 +18,7 @@
  *   case T v = <-c:              case __goc_recvdecl_K = __goc_recv(c):
  *   for (T v : E)                for (T v ; __goc_range(E);)       for_statement
  *   panic(...) / recover()       goc_panic(...) / goc_recover()
+ *   goc_new(T)                   __goc_new((__typeof__(T) *)0)     call_expression
  *
  * The element type of `chan` extends over trailing `*` and qualifiers up to
  * the declarator's identifier; `chan(T)` ends at its parenthesis.

@@ -7,7 +7,10 @@
  * call, the box pointers `__goc_box_V` of captured vars, the operands of
  * close/len/cap).  One parse answers all of them: a visit collects every
  * VarDecl named __goc_* in the main file with its canonical type spelling
- * (canonical, so local typedef names never leak to file scope).
+ * (canonical, so local typedef names never leak to file scope).  The same
+ * visit lists the function-like macros expanded in the main file: the
+ * escape analysis (escape.c) cannot see what a macro does to the variables
+ * passed to it.
  */
 #include "lower.h"
 
@@ -23,6 +26,22 @@ static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData
     visit *v = data;
     CXSourceLocation loc = clang_getCursorLocation(c);
     if (!clang_Location_isFromMainFile(loc)) return CXChildVisit_Continue;
+    if (clang_getCursorKind(c) == CXCursor_MacroExpansion) {
+        CXCursor def = clang_getCursorReferenced(c);
+        if (!clang_Cursor_isNull(def) && clang_Cursor_isMacroFunctionLike(def)) {
+            CXString name = clang_getCursorSpelling(c);
+            const char *s = clang_getCString(name);
+            tr_types *o = v->out;
+            int have = 0;
+            for (int i = 0; i < o->nmacros && !have; i++) have = !strcmp(o->macros[i], s);
+            if (!have) {
+                o->macros = realloc(o->macros, (size_t)(o->nmacros + 1) * sizeof *o->macros);
+                o->macros[o->nmacros++] = strdup(s);
+            }
+            clang_disposeString(name);
+        }
+        return CXChildVisit_Continue;
+    }
     if (clang_getCursorKind(c) == CXCursor_VarDecl) {
         CXString name = clang_getCursorSpelling(c);
         const char *s = clang_getCString(name);
@@ -55,7 +74,8 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
     CXIndex index = clang_createIndex(0, 0);
     CXTranslationUnit tu = NULL;
     enum CXErrorCode rc = clang_parseTranslationUnit2(index, path, args, na, &file, 1,
-                                                      CXTranslationUnit_KeepGoing, &tu);
+                                                      CXTranslationUnit_KeepGoing |
+                                                      CXTranslationUnit_DetailedPreprocessingRecord, &tu);
     if (rc == CXError_Success && tu) {
         visit v = { out };
         clang_visitChildren(clang_getTranslationUnitCursor(tu), visitor, &v);
@@ -63,6 +83,13 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
     }
     clang_disposeIndex(index);
     free(args);
+}
+
+int tr_is_macro(tr_unit *u, const char *name)
+{
+    for (int i = 0; i < u->types.nmacros; i++)
+        if (!strcmp(u->types.macros[i], name)) return 1;
+    return 0;
 }
 
 const char *tr_type_of(tr_unit *u, const char *name)

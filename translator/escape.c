@@ -1,0 +1,744 @@
+/*
+ * escape.c — escape analysis lite (SPEC §8): which locals must live on the
+ * GC heap, which may stay on the stack, and which captures can be copies.
+ *
+ * The analysis is per function (its go blocks included), intra-procedural
+ * and flow-insensitive.  Objects are the function's vars plus one VAR_NEW
+ * object per goc_new call.  pts(o) is the set of objects whose address may
+ * be stored somewhere in object o.  For an expression E, A(E) is the set of
+ * objects whose address E's value may carry:
+ *
+ *   v (a local)      pts(v), plus v itself when v is an array (it decays)
+ *   &L               the objects L may designate
+ *   *E, E[i], E->f   A(E) and the contents of A(E) (the element or field
+ *                    may itself be an array that decays)
+ *   E.f              A(E), plus the object E designates (an array field)
+ *   f(args)          the union over args (f may return one of them)
+ *   goc_new(T)       its VAR_NEW object
+ *   scalars, sizeof, literals, receives, make: nothing
+ *
+ * `L = R` and initialisers add A(R) to pts of the local L designates; a
+ * store that is not into a local of the current context (a global, through
+ * a pointer, into a var captured from an enclosing context) is a sink.  The
+ * sinks are those of SPEC §8: a go call's arguments (and goc_go's), a
+ * channel send, such a store, and a return value; and a go block's use of
+ * a captured var sinks A(var).  Iterating to a fixpoint, everything in A of
+ * a sink escapes, and so does everything in pts of an escaping object.
+ *
+ * Types come from the declarations (enum var_shape): a scalar var holds no
+ * address, nothing flows into it.  The sinks are pruned when the value is
+ * a scalar: a send on a channel of a scalar element type, a return from a
+ * function returning a scalar, and (once libclang has answered, stage 2) a
+ * go call argument of arithmetic type.  A larger stage-1 answer is safe:
+ * stage 1 only feeds libclang.
+ *
+ * Decisions:
+ *   - an escaping var is boxed: copied to goc_alloc'ed memory right after
+ *     its declaration, used through the box ever after ("moved to heap");
+ *     a declaration that runs again (in a loop) makes a fresh box;
+ *   - a var used by a go block is copied into the goroutine when it is a
+ *     scalar, pointer or channel never assigned after its declaration,
+ *     never address-taken and never passed to a function-like macro
+ *     (libclang lists the macros; nothing can observe the copy), else boxed;
+ *     a `for` variable's own update clause does not count (Go 1.22: each
+ *     iteration has its own variable, the update writes the next one);
+ *   - a deferred block that uses a var of a nested block (its slot is dead
+ *     or reused by a later iteration when the block runs at exit) captures
+ *     it the same way, copy or box, in the defer record;
+ *   - a goc_new object that does not escape, is not passed to a function
+ *     (the callee may keep it: goc_new promises a heap lifetime, so unlike
+ *     a local's address this counts), and is only held by vars of its own
+ *     block becomes a compound literal in that block.
+ */
+#include "lower.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint64_t word;
+
+typedef struct esc {
+    tr_unit *u;
+    int fn;               /* the function's context */
+    int v0, n, words;     /* its objects: vars [v0, v0 + n) */
+    word *pts;            /* n rows of words */
+    word *escapes;        /* one row */
+    int ctx;              /* context being walked */
+    int first;            /* first pass: count assignments, captures */
+    uint32_t update_of;   /* walking the update clause of the for statement here */
+    int changed;
+} esc;
+
+#define ROW(s, l) ((s)->pts + (size_t)(l) * (size_t)(s)->words)
+
+static int has(const word *r, int l) { return (r[l / 64] >> (l % 64)) & 1; }
+static void add(word *r, int l) { r[l / 64] |= (word)1 << (l % 64); }
+
+static word *row_new(esc *s) { return calloc((size_t)s->words + 1, sizeof(word)); }
+
+static void row_or(esc *s, word *dst, const word *src)
+{
+    for (int i = 0; i < s->words; i++) {
+        if (src[i] & ~dst[i]) s->changed = 1;
+        dst[i] |= src[i];
+    }
+}
+
+/* The local object index of the var an identifier (or goc_new call) names,
+ * or -1. */
+static int local(esc *s, TSNode n)
+{
+    int v = tr_ref_lookup(s->u, ts_node_start_byte(n));
+    return v >= s->v0 && v < s->v0 + s->n ? v - s->v0 : -1;
+}
+
+static tr_var *var(esc *s, int l) { return &s->u->vars[s->v0 + l]; }
+
+static TSNode field(TSNode n, const char *name)
+{
+    return ts_node_child_by_field_name(n, name, (uint32_t)strlen(name));
+}
+
+static int op_is(esc *s, TSNode n, const char *op)
+{
+    TSNode o = field(n, "operator");
+    return !ts_node_is_null(o) && tr_text_is(s->u, o, op);
+}
+
+/* ---- A(E) and the objects an lvalue designates ------------------------------ */
+
+static void addrs(esc *s, TSNode e, word *out);
+
+static void contents(esc *s, const word *set, word *out)
+{
+    for (int l = 0; l < s->n; l++)
+        if (has(set, l))
+            for (int i = 0; i < s->words; i++) out[i] |= ROW(s, l)[i];
+}
+
+/* A(E) and the contents of A(E): a load through E. */
+static void through(esc *s, TSNode e, word *out)
+{
+    word *t = row_new(s);
+    addrs(s, e, t);
+    contents(s, t, out);
+    for (int i = 0; i < s->words; i++) out[i] |= t[i];
+    free(t);
+}
+
+/* The objects lvalue E designates into out; *nonlocal is set when E may
+ * designate storage that is not a local of the current context. */
+static void lvals(esc *s, TSNode e, word *out, int *nonlocal)
+{
+    const char *t = ts_node_type(e);
+    if (!strcmp(t, "identifier")) {
+        int l = local(s, e);
+        if (l < 0) { *nonlocal = 1; return; }
+        add(out, l);
+        if (var(s, l)->ctx != s->ctx) *nonlocal = 1;   /* captured from outside */
+        return;
+    }
+    if (!strcmp(t, "parenthesized_expression")) { lvals(s, ts_node_named_child(e, 0), out, nonlocal); return; }
+    if (!strcmp(t, "field_expression") && op_is(s, e, ".")) { lvals(s, field(e, "argument"), out, nonlocal); return; }
+    if (!strcmp(t, "subscript_expression")) {
+        TSNode a = field(e, "argument");
+        int l = tr_node_is(a, "identifier") ? local(s, a) : -1;
+        if (l >= 0 && var(s, l)->shape == SHAPE_ARRAY) { lvals(s, a, out, nonlocal); return; }
+        int ignored = 0;
+        lvals(s, a, out, &ignored);   /* an array field or typedef'd array, perhaps */
+        addrs(s, a, out);
+        *nonlocal = 1;
+        return;
+    }
+    if (!strcmp(t, "pointer_expression") || !strcmp(t, "field_expression")) {   /* *p, p->f */
+        addrs(s, field(e, "argument"), out);
+        *nonlocal = 1;
+        return;
+    }
+    if (!strcmp(t, "compound_literal_expression")) return;
+    *nonlocal = 1;
+}
+
+static int no_address(const char *t)
+{
+    static const char *const none[] = { "number_literal", "string_literal", "char_literal",
+        "concatenated_string", "true", "false", "null", "sizeof_expression",
+        "alignof_expression", "offsetof_expression", "type_descriptor", "comment", NULL };
+    for (int i = 0; none[i]; i++)
+        if (!strcmp(t, none[i])) return 1;
+    return 0;
+}
+
+static void addrs(esc *s, TSNode e, word *out)
+{
+    const char *t = ts_node_type(e);
+    if (no_address(t)) return;
+    if (!strcmp(t, "identifier")) {
+        int l = local(s, e);
+        if (l < 0) return;
+        if (var(s, l)->shape == SHAPE_ARRAY) add(out, l);
+        for (int i = 0; i < s->words; i++) out[i] |= ROW(s, l)[i];
+        return;
+    }
+    if (!strcmp(t, "pointer_expression")) {
+        TSNode a = field(e, "argument");
+        if (op_is(s, e, "&")) { int nl = 0; lvals(s, a, out, &nl); }
+        else through(s, a, out);
+        return;
+    }
+    if (!strcmp(t, "field_expression")) {
+        TSNode a = field(e, "argument");
+        if (op_is(s, e, "->")) { through(s, a, out); return; }
+        int nl = 0;
+        addrs(s, a, out);
+        lvals(s, a, out, &nl);
+        return;
+    }
+    if (!strcmp(t, "subscript_expression")) { through(s, field(e, "argument"), out); return; }
+    if (!strcmp(t, "call_expression")) {
+        TSNode f = field(e, "function");
+        if (tr_text_is(s->u, f, "__goc_new")) { int l = local(s, e); if (l >= 0) add(out, l); return; }
+        if (tr_text_is(s->u, f, "__goc_recv") || tr_text_is(s->u, f, "__goc_make")) return;
+        addrs(s, field(e, "arguments"), out);
+        return;
+    }
+    if (!strcmp(t, "assignment_expression") || !strcmp(t, "comma_expression")) {
+        addrs(s, field(e, "right"), out);
+        return;
+    }
+    if (!strcmp(t, "cast_expression")) { addrs(s, field(e, "value"), out); return; }
+    uint32_t k = ts_node_named_child_count(e);
+    for (uint32_t i = 0; i < k; i++) addrs(s, ts_node_named_child(e, i), out);
+}
+
+/* ---- flows and sinks -------------------------------------------------------- */
+
+static void note_flowed(esc *s, const word *a)
+{
+    for (int l = 0; l < s->n; l++)
+        if (has(a, l)) var(s, l)->flowed = 1;
+}
+
+static void sink(esc *s, const word *a)
+{
+    note_flowed(s, a);
+    row_or(s, s->escapes, a);
+}
+
+/* Into local object l's pts (or a sink when l is not a local of this
+ * context); scalars hold no address. */
+static void flow_into(esc *s, int l, const word *a)
+{
+    note_flowed(s, a);
+    if (var(s, l)->shape == SHAPE_SCALAR) return;
+    if (var(s, l)->ctx != s->ctx) { sink(s, a); return; }
+    row_or(s, ROW(s, l), a);
+}
+
+static void assign(esc *s, TSNode left, TSNode right)
+{
+    word *a = row_new(s), *dst = row_new(s);
+    int nonlocal = 0;
+    addrs(s, right, a);
+    lvals(s, left, dst, &nonlocal);
+    if (nonlocal) sink(s, a);
+    else
+        for (int l = 0; l < s->n; l++)
+            if (has(dst, l)) flow_into(s, l, a);
+    free(a);
+    free(dst);
+}
+
+/* The var an assignment or ++/-- writes: its lvalue without a dereference. */
+static int written(esc *s, TSNode e)
+{
+    for (;;) {
+        const char *t = ts_node_type(e);
+        if (!strcmp(t, "identifier")) return local(s, e);
+        if (!strcmp(t, "parenthesized_expression")) e = ts_node_named_child(e, 0);
+        else if (!strcmp(t, "field_expression") && op_is(s, e, ".")) e = field(e, "argument");
+        else if (!strcmp(t, "subscript_expression")) {
+            TSNode a = field(e, "argument");
+            int l = tr_node_is(a, "identifier") ? local(s, a) : -1;
+            if (l >= 0 && var(s, l)->shape != SHAPE_ARRAY) return -1;   /* p[i]: through p */
+            e = a;
+        } else return -1;
+    }
+}
+
+/* A spelled type text that holds no address: only scalar keywords. */
+static int scalar_text(const char *t)
+{
+    static const char *const words[] = { "int", "unsigned", "signed", "long", "short", "char",
+        "float", "double", "_Bool", "bool", "const", "volatile", "size_t", "ssize_t", "int8_t",
+        "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
+        "ptrdiff_t", "_Complex", NULL };
+    while (*t) {
+        while (*t == ' ') t++;
+        if (!*t) break;
+        size_t n = 0;
+        while (t[n] && t[n] != ' ') n++;
+        int ok = 0;
+        for (int i = 0; words[i] && !ok; i++) ok = strlen(words[i]) == n && !strncmp(t, words[i], n);
+        if (!ok) return 0;
+        t += n;
+    }
+    return 1;
+}
+
+/* libclang's canonical spelling of an arithmetic type. */
+static int arithmetic_type(const char *t)
+{
+    return t && !strpbrk(t, "*[(") && strncmp(t, "struct ", 7) && strncmp(t, "union ", 6);
+}
+
+static void send(esc *s, TSNode call)
+{
+    TSNode args = field(call, "arguments");
+    TSNode c = ts_node_named_child(args, 0), v = ts_node_named_child(args, 1);
+    int l = tr_node_is(c, "identifier") ? local(s, c) : -1;
+    if (l >= 0 && var(s, l)->shape == SHAPE_CHAN &&
+        scalar_text(s->u->sp->chans[var(s, l)->chan_id].elem))
+        return;
+    word *a = row_new(s);
+    addrs(s, v, a);
+    sink(s, a);
+    free(a);
+}
+
+/* Functions known not to keep a pointer argument past the call. */
+static int keeps_nothing(esc *s, TSNode f)
+{
+    static const char *const names[] = { "printf", "fprintf", "sprintf", "snprintf", "vprintf",
+        "vfprintf", "vsnprintf", "puts", "fputs", "putchar", "fputc", "fwrite", "fread", "scanf",
+        "sscanf", "fscanf", "fgets", "memset", "memcpy", "memmove", "memcmp", "strlen", "strcmp",
+        "strncmp", "strcpy", "strncpy", "strcat", "strncat", "strchr", "strrchr", "strstr",
+        "strtol", "strtoul", "strtoll", "strtoull", "strtod", "atoi", "atol", "qsort", "bsearch",
+        "assert", "abort", "exit", "write", "read", NULL };
+    if (!tr_node_is(f, "identifier")) return 0;
+    char *t = tr_node_text(s->u, f);
+    int ok = 0;
+    for (int i = 0; names[i] && !ok; i++) ok = !strcmp(t, names[i]);
+    /* the runtime's sync and channel calls copy values and keep no pointer */
+    ok = ok || !strncmp(t, "goc_mutex_", 10) || !strncmp(t, "goc_rwmutex_", 12) ||
+         !strncmp(t, "goc_waitgroup_", 14) ||
+         (!strncmp(t, "goc_cond_", 9) && strcmp(t, "goc_cond_init")) || !strcmp(t, "goc_chan_send") || !strcmp(t, "goc_chan_recv") ||
+         !strncmp(t, "goc_atomic", 10) || !strncmp(t, "atomic_", 7) || !strncmp(t, "__atomic_", 9) ||
+         !strncmp(t, "__sync_", 7);
+    free(t);
+    return ok;
+}
+
+/* Arguments of an ordinary call: a goc_new object reachable from them
+ * escapes (the callee may keep it: goc_new promises a heap lifetime);
+ * locals do not (SPEC §8). */
+static void call_args(esc *s, TSNode call)
+{
+    TSNode f = field(call, "function");
+    int spawn = tr_text_is(s->u, f, "goc_go") || tr_text_is(s->u, f, "goc_go_at");
+    if (!spawn && keeps_nothing(s, f)) return;
+    word *a = row_new(s);
+    addrs(s, field(call, "arguments"), a);
+    if (spawn) { sink(s, a); free(a); return; }
+    note_flowed(s, a);
+    for (int again = 1; again;) {   /* close over pts */
+        again = 0;
+        for (int l = 0; l < s->n; l++)
+            if (has(a, l))
+                for (int i = 0; i < s->words; i++)
+                    if (ROW(s, l)[i] & ~a[i]) { a[i] |= ROW(s, l)[i]; again = 1; }
+    }
+    for (int l = 0; l < s->n; l++)
+        if (has(a, l) && var(s, l)->kind == VAR_NEW && !has(s->escapes, l)) {
+            add(s->escapes, l);
+            s->changed = 1;
+        }
+    free(a);
+}
+
+static void go_call(esc *s, TSNode stmt)
+{
+    TSNode body = ts_node_named_child(stmt, 1);
+    TSNode call = tr_node_is(body, "expression_statement") ? ts_node_named_child(body, 0) : body;
+    if (!tr_node_is(call, "call_expression")) return;
+    uint32_t id = ts_node_start_byte(stmt);
+    word *a = row_new(s);
+    addrs(s, field(call, "function"), a);
+    TSNode args = field(call, "arguments");
+    uint32_t n = ts_node_named_child_count(args), k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode arg = ts_node_named_child(args, i);
+        if (tr_node_is(arg, "comment")) continue;
+        char probe[64];
+        snprintf(probe, sizeof probe, "__goc_gc%u_%u", id, k++);
+        if (s->u->types.asked && arithmetic_type(tr_type_of(s->u, probe))) continue;
+        addrs(s, arg, a);
+    }
+    sink(s, a);
+    free(a);
+}
+
+static int returns_scalar(esc *s)
+{
+    tr_ctx *c = &s->u->ctxs[s->ctx];
+    if (c->is_go) return 1;   /* the value is discarded */
+    TSNode d = field(c->fn, "declarator");
+    if (!tr_node_is(d, "function_declarator")) return 0;   /* returns a pointer */
+    TSNode type = field(c->fn, "type");
+    if (tr_node_is(type, "primitive_type"))
+        return !tr_text_is(s->u, type, "intptr_t") && !tr_text_is(s->u, type, "uintptr_t");
+    return tr_node_is(type, "sized_type_specifier") || tr_node_is(type, "enum_specifier");
+}
+
+/* ---- the walk -------------------------------------------------------------- */
+
+static int label_is(tr_unit *u, TSNode n, const char *name)
+{
+    TSNode l = ts_node_child_by_field_name(n, "label", 5);
+    return !ts_node_is_null(l) && tr_text_is(u, l, name);
+}
+
+static TSNode declarator_id(TSNode d)
+{
+    while (!ts_node_is_null(d) && !tr_node_is(d, "identifier"))
+        d = tr_node_is(d, "parenthesized_declarator") ? ts_node_named_child(d, 0) : field(d, "declarator");
+    return d;
+}
+
+static void walk(esc *s, TSNode n);
+
+static void walk_children(esc *s, TSNode n)
+{
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) walk(s, ts_node_named_child(n, i));
+}
+
+static int in_ctx_body(esc *s, tr_var *x)
+{
+    TSNode body = s->u->ctxs[x->ctx].body;
+    return x->kind == VAR_PARAM ||
+           (x->kind == VAR_DECL && x->scope_from == ts_node_start_byte(body));
+}
+
+/* The first pass notes which vars of nested blocks a deferred block uses. */
+static void defer_uses(esc *s, TSNode block, TSNode n, tr_dcap *dc)
+{
+    if (tr_node_is(n, "identifier")) {
+        int l = local(s, n);
+        if (l < 0) return;
+        tr_var *x = var(s, l);
+        if (x->kind == VAR_NEW || x->ctx != s->ctx || in_ctx_body(s, x)) return;
+        if (x->pos >= ts_node_start_byte(block) && x->pos < ts_node_end_byte(block)) return;
+        for (int i = 0; i < dc->n; i++)
+            if (dc->vars[i] == s->v0 + l) return;
+        dc->vars = realloc(dc->vars, sizeof *dc->vars * (size_t)(dc->n + 1));
+        dc->vars[dc->n++] = s->v0 + l;
+        x->cap_defer = 1;
+        return;
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) defer_uses(s, block, ts_node_named_child(n, i), dc);
+}
+
+static void defer_stmt(esc *s, TSNode n)
+{
+    TSNode body = ts_node_named_child(n, 1);
+    if (s->first && tr_node_is(body, "compound_statement")) {
+        tr_unit *u = s->u;
+        tr_dcap dc = { ts_node_start_byte(body), NULL, 0 };
+        defer_uses(s, body, body, &dc);
+        if (dc.n) {
+            u->dcaps = realloc(u->dcaps, sizeof *u->dcaps * (size_t)(u->ndcaps + 1));
+            u->dcaps[u->ndcaps++] = dc;
+        }
+    }
+    walk_children(s, n);
+}
+
+/* A write to the var l: the update clause of a `for` does not count for
+ * the loop's own vars (it writes the next iteration's copy). */
+static void count_write(esc *s, int l, int *field_of)
+{
+    if (!s->first) return;
+    tr_var *x = var(s, l);
+    if (field_of == &x->assigned && x->kind == VAR_FOR && x->scope_from == s->update_of) return;
+    (*field_of)++;
+}
+
+static void for_stmt(esc *s, TSNode n)
+{
+    TSNode update = field(n, "update");
+    uint32_t k = ts_node_named_child_count(n), saved = s->update_of;
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_named_child(n, i);
+        s->update_of = ts_node_eq(c, update) ? ts_node_start_byte(n) : UINT32_MAX;
+        walk(s, c);
+    }
+    s->update_of = saved;
+}
+
+/* The vars named in a function-like macro's arguments: the macro may
+ * assign them, so they are never captured by copy. */
+static void macro_args(esc *s, TSNode n)
+{
+    if (tr_node_is(n, "identifier")) {
+        int l = local(s, n);
+        if (l >= 0) var(s, l)->macro_arg = 1;
+        return;
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) macro_args(s, ts_node_named_child(n, i));
+}
+
+static void walk(esc *s, TSNode n)
+{
+    if (ts_node_is_null(n)) return;
+    tr_unit *u = s->u;
+    const char *t = ts_node_type(n);
+    if (!strcmp(t, "identifier")) {
+        int l = local(s, n);
+        if (l >= 0 && var(s, l)->ctx != s->ctx && var(s, l)->kind != VAR_NEW) {   /* captured */
+            word *a = row_new(s);
+            addrs(s, n, a);
+            sink(s, a);
+            free(a);
+        }
+        return;
+    }
+    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_go")) {
+        TSNode body = ts_node_named_child(n, 1);
+        if (tr_node_is(body, "compound_statement")) {
+            int g = tr_ctx_of_go(u, body), saved = s->ctx;
+            if (g >= 0) s->ctx = g;
+            walk_children(s, body);
+            s->ctx = saved;
+            return;
+        }
+        go_call(s, n);
+    }
+    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_defer")) { defer_stmt(s, n); return; }
+    if (!strcmp(t, "for_statement")) { for_stmt(s, n); return; }
+    if (!strcmp(t, "init_declarator")) {
+        TSNode id = declarator_id(field(n, "declarator"));
+        int l = ts_node_is_null(id) ? -1 : local(s, id);
+        TSNode value = field(n, "value");
+        if (l >= 0 && !ts_node_is_null(value)) {
+            word *a = row_new(s);
+            addrs(s, value, a);
+            flow_into(s, l, a);
+            free(a);
+        }
+        walk(s, value);
+        return;
+    }
+    if (!strcmp(t, "assignment_expression")) {
+        TSNode left = field(n, "left");
+        assign(s, left, field(n, "right"));
+        int l = written(s, left);
+        if (l >= 0) count_write(s, l, &var(s, l)->assigned);
+    } else if (!strcmp(t, "update_expression")) {
+        int l = written(s, field(n, "argument"));
+        if (l >= 0) count_write(s, l, &var(s, l)->assigned);
+    } else if (!strcmp(t, "pointer_expression") && op_is(s, n, "&")) {
+        int l = written(s, field(n, "argument"));
+        if (l >= 0) count_write(s, l, &var(s, l)->addr);
+    } else if (!strcmp(t, "return_statement")) {
+        TSNode value = ts_node_named_child(n, 0);
+        if (!ts_node_is_null(value) && !tr_node_is(value, "comment") && !returns_scalar(s)) {
+            word *a = row_new(s);
+            addrs(s, value, a);
+            sink(s, a);
+            free(a);
+        }
+    } else if (!strcmp(t, "call_expression")) {
+        TSNode f = field(n, "function");
+        if (u->types.asked && tr_node_is(f, "identifier")) {
+            char *name = tr_node_text(u, f);
+            if (tr_is_macro(u, name)) macro_args(s, field(n, "arguments"));
+            free(name);
+        }
+        if (tr_text_is(u, f, "__goc_send")) send(s, n);
+        else if (!tr_text_is(u, f, "__goc_new") && !tr_text_is(u, f, "__goc_recv") &&
+                 !tr_text_is(u, f, "__goc_recvok") && !tr_text_is(u, f, "__goc_make"))
+            call_args(s, n);
+    } else if (!strcmp(t, "field_expression")) {
+        walk(s, field(n, "argument"));   /* not the field name */
+        return;
+    }
+    walk_children(s, n);
+}
+
+/* ---- decisions ----------------------------------------------------------- */
+
+static void propagate(esc *s)
+{
+    for (int again = 1; again;) {
+        again = 0;
+        for (int l = 0; l < s->n; l++)
+            if (has(s->escapes, l))
+                for (int i = 0; i < s->words; i++)
+                    if (ROW(s, l)[i] & ~s->escapes[i]) { s->escapes[i] |= ROW(s, l)[i]; again = 1; }
+    }
+}
+
+static int copyable(tr_var *x)
+{
+    return (x->shape == SHAPE_SCALAR || x->shape == SHAPE_POINTER || x->shape == SHAPE_CHAN) &&
+           !x->assigned && !x->addr && !x->macro_arg && !x->escapes && x->kind != VAR_CASE;
+}
+
+/* A goc_new object stays in its block when no var outside the block, and
+ * none a deferred block reaches after the block ended, may hold it. */
+static int new_escapes(esc *s, int l)
+{
+    tr_var *o = var(s, l);
+    if (has(s->escapes, l)) return 1;
+    for (int w = 0; w < s->n; w++) {
+        tr_var *x = var(s, w);
+        if (!has(ROW(s, w), l)) continue;
+        if (x->scope_from < o->scope_from || x->scope_to > o->scope_to || x->cap_defer || x->boxed)
+            return 1;
+    }
+    return 0;
+}
+
+static void decide(esc *s)
+{
+    for (int l = 0; l < s->n; l++) {
+        tr_var *x = var(s, l);
+        x->escapes = has(s->escapes, l);
+        if (x->kind == VAR_NEW) continue;
+        int captured = x->cap_go || x->cap_defer;
+        x->cap_copy = captured && copyable(x);
+        x->boxed = x->escapes || (captured && !x->cap_copy);
+    }
+    for (int l = 0; l < s->n; l++)
+        if (var(s, l)->kind == VAR_NEW) var(s, l)->escapes = new_escapes(s, l);
+}
+
+static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
+{
+    esc s = { .u = u, .fn = fn, .v0 = v0, .n = v1 - v0, .ctx = fn, .update_of = UINT32_MAX };
+    s.words = (s.n + 63) / 64;
+    if (!s.n) return;
+    s.pts = calloc((size_t)s.n * (size_t)s.words + 1, sizeof(word));
+    s.escapes = row_new(&s);
+    s.first = first;
+    TSNode body = u->ctxs[fn].body;
+    do {
+        s.changed = 0;
+        walk(&s, body);
+        s.first = 0;
+        propagate(&s);
+    } while (s.changed);
+    decide(&s);
+    free(s.pts);
+    free(s.escapes);
+}
+
+const tr_dcap *tr_dcap_of(tr_unit *u, uint32_t block)
+{
+    for (int i = 0; i < u->ndcaps; i++)
+        if (u->dcaps[i].block == block) return &u->dcaps[i];
+    return NULL;
+}
+
+/* ---- the -m report -------------------------------------------------------- */
+
+typedef struct line {
+    size_t off;
+    int seq;
+    char *text;
+} line;
+
+static int line_cmp(const void *a, const void *b)
+{
+    const line *x = a, *y = b;
+    if (x->off != y->off) return x->off < y->off ? -1 : 1;
+    return x->seq - y->seq;
+}
+
+static void say(line **ls, int *n, size_t off, char *text)
+{
+    *ls = realloc(*ls, sizeof **ls * (size_t)(*n + 1));
+    (*ls)[*n] = (line){ off, *n, text };
+    (*n)++;
+}
+
+static char *fmt(const char *f, const char *a)
+{
+    char *s = NULL;
+    if (asprintf(&s, f, a) < 0) abort();
+    return s;
+}
+
+static void report(tr_unit *u)
+{
+    line *ls = NULL;
+    int n = 0;
+    for (int v = 0; v < u->nvars; v++) {
+        tr_var *x = &u->vars[v];
+        size_t at = tr_src_off(u, x->pos);
+        if (x->kind == VAR_NEW)
+            say(&ls, &n, at, fmt(x->escapes ? "%s escapes to heap" : "%s does not escape", x->name));
+        else if (x->boxed)
+            say(&ls, &n, at, fmt("moved to heap: %s", x->name));
+        else if (x->addr || (x->shape == SHAPE_ARRAY && x->flowed))
+            say(&ls, &n, at, fmt("%s does not escape", x->name));
+    }
+    for (int c = 0; c < u->nctxs; c++) {
+        tr_ctx *g = &u->ctxs[c];
+        if (!g->is_go) continue;
+        size_t at = tr_src_off(u, ts_node_start_byte(ts_node_parent(g->body)));
+        for (int i = 0; i < g->ncaps; i++) {
+            tr_var *x = &u->vars[g->caps[i]];
+            if (x->ctx != g->parent) continue;   /* nested blocks: reported where it is first captured */
+            say(&ls, &n, at, fmt(x->cap_copy ? "%s captured by value by a go block"
+                                             : "%s captured by a go block", x->name));
+        }
+    }
+    for (int d = 0; d < u->ndcaps; d++) {
+        TSNode root = ts_tree_root_node(u->tree);
+        TSNode b = ts_node_descendant_for_byte_range(root, u->dcaps[d].block, u->dcaps[d].block + 1);
+        while (!ts_node_is_null(b) && !tr_node_is(b, "labeled_statement")) b = ts_node_parent(b);
+        size_t at = tr_src_off(u, ts_node_is_null(b) ? u->dcaps[d].block : ts_node_start_byte(b));
+        for (int i = 0; i < u->dcaps[d].n; i++) {
+            tr_var *x = &u->vars[u->dcaps[d].vars[i]];
+            say(&ls, &n, at, fmt(x->cap_copy ? "%s captured by value by a deferred block"
+                                             : "%s captured by a deferred block", x->name));
+        }
+    }
+    qsort(ls, (size_t)n, sizeof *ls, line_cmp);
+    for (int i = 0; i < n; i++) {
+        int lno, col;
+        tr_line_col(u->diag->src, ls[i].off, &lno, &col);
+        fprintf(stderr, "%s:%d:%d: %s\n", u->opt->in_path, lno, col, ls[i].text);
+        free(ls[i].text);
+    }
+    free(ls);
+}
+
+void tr_escape(tr_unit *u, int first, int do_report)
+{
+    if (first)
+        for (int v = 0; v < u->nvars; v++) u->vars[v].assigned = u->vars[v].addr = 0;
+    else
+        for (int v = 0; v < u->nvars; v++) u->vars[v].flowed = 0;
+    /* a function's vars are contiguous: analyze.c walks it in one go */
+    for (int v = 0; v < u->nvars;) {
+        int fn = u->ctxs[u->vars[v].ctx].top, w = v;
+        while (w < u->nvars && u->ctxs[u->vars[w].ctx].top == fn) w++;
+        analyse_function(u, fn, v, w, first);
+        v = w;
+    }
+    free(u->boxed);
+    u->boxed = malloc(sizeof *u->boxed * (size_t)(u->nvars + 1));
+    u->nboxed = 0;
+    for (int v = 0; v < u->nvars; v++) {
+        if (u->vars[v].boxed) u->boxed[u->nboxed++] = v;
+        /* a copy needs libclang's word that no macro writes the var */
+        if (first && u->vars[v].cap_copy) u->type_questions++;
+    }
+    if (do_report) report(u);
+}
