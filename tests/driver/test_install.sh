@@ -5,8 +5,11 @@
 #     and ../lib beside it), and builds and runs a .gc program;
 #   - an outside CMake project: find_package(goc) with a version,
 #     goc_add_executable(app main.gc util.c) with a .gh header and a target
-#     compile definition, and a plain C target linked to goc::goc; an edited
-#     .gh rebuilds app; a version the package does not offer is refused;
+#     compile definition, a plain C target linked to goc::goc, a static
+#     library from goc_add_library, and a plain add_executable of a .gc
+#     (linked with the plain target_link_libraries signature) made a goc
+#     target by goc_target_gc_sources; an edited .gh rebuilds app; a version
+#     the package does not offer is refused;
 #   - pkg-config: a plain C program built with `pkg-config --cflags --libs goc`;
 #   - the installed tree still works after it is moved.
 # Run as `bash test_install.sh PATH/TO/goc BUILD_DIR`.
@@ -43,7 +46,37 @@ goc_add_executable(app src/main.gc src/util.c)
 target_compile_definitions(app PRIVATE GREETING="hello from app")
 add_executable(plain src/plain.c)
 target_link_libraries(plain PRIVATE goc::goc)
+goc_add_library(gen STATIC src/gen.gc)
+add_executable(app2 src/app2.gc)
+target_link_libraries(app2 gen)
+goc_target_gc_sources(app2)
 CM
+cat > proj/src/gen.gc <<'C'
+int gen_sum(int n)
+{
+    chan int c = make(chan int);
+    go {
+        for (int i = 1; i <= n; i++)
+            c <- i;
+        close(c);
+    }
+    int sum = 0;
+    for (int v : c)
+        sum += v;
+    return sum;
+}
+C
+cat > proj/src/app2.gc <<'C'
+#include <stdio.h>
+int gen_sum(int n);
+int main(void)
+{
+    chan int done = make(chan int, 1);
+    go { done <- gen_sum(10); }
+    printf("gen_sum %d\n", <-done);
+    return 0;
+}
+C
 cat > proj/src/main.gc <<'C'
 #include <stdio.h>
 #include "util.h"
@@ -114,6 +147,7 @@ expect_status 0 cmake --build proj/build
 [ "$(proj/build/app)" = "square 49 total 10 triple 30
 hello from app" ] || fail "app printed: $(proj/build/app)"
 [ "$(proj/build/plain)" = "plain sum 6" ] || fail "plain printed: $(proj/build/plain)"
+[ "$(proj/build/app2)" = "gen_sum 55" ] || fail "app2 printed: $(proj/build/app2)"
 
 # An edited .gh rebuilds the program (the .gc's dependency file names it).
 sleep 1
