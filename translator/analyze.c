@@ -243,6 +243,8 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
             x->decl_end = ts_node_end_byte(decl);
             TSNode type = ts_node_child_by_field_name(decl, "type", 4);
             x->shape = shape_of(w->u, type, d, 0);
+            for (TSNode a = d; tr_node_is(a, "array_declarator"); a = ts_node_child_by_field_name(a, "declarator", 10))
+                x->dims++;
             if (x->shape == SHAPE_CHAN) x->chan_id = atoi(w->u->s + ts_node_start_byte(type) + 11);
             TSNode scope = ts_node_parent(decl);   /* a block, or a for statement */
             x->scope_from = ts_node_start_byte(scope);

@@ -10,9 +10,13 @@
  *
  *   v (a local)      pts(v), plus v itself when v is an array (it decays)
  *   &L               the objects L may designate
- *   *E, E[i], E->f   A(E) and the contents of A(E) (the element or field
- *                    may itself be an array that decays)
- *   E.f              A(E), plus the object E designates (an array field)
+ *   *E, E[i], E->f   the contents of A(E), and for E[i] and E->f also A(E)
+ *                    when the element or field may itself be an array that
+ *                    decays (E is not a one-dimensional array or pointer
+ *                    declared here; a field of that name is declared as an
+ *                    array, or not declared in this file).  *E of a pointer
+ *                    to an array is the one load taken to be no array.
+ *   E.f              A(E), plus the object E designates if f may be an array
  *   f(args)          the union over args (f may return one of them)
  *   goc_new(T)       its VAR_NEW object
  *   scalars, sizeof, literals, receives, make: nothing
@@ -117,14 +121,78 @@ static void contents(esc *s, const word *set, word *out)
             for (int i = 0; i < s->words; i++) out[i] |= ROW(s, l)[i];
 }
 
-/* A(E) and the contents of A(E): a load through E. */
-static void through(esc *s, TSNode e, word *out)
+/* A load through E: the contents of A(E), and A(E) itself when the value
+ * loaded may be an array that decays to an address inside the object. */
+static void through(esc *s, TSNode e, word *out, int may_be_array)
 {
     word *t = row_new(s);
     addrs(s, e, t);
     contents(s, t, out);
-    for (int i = 0; i < s->words; i++) out[i] |= t[i];
+    if (may_be_array)
+        for (int i = 0; i < s->words; i++) out[i] |= t[i];
     free(t);
+}
+
+/* The fields this file's structs and unions declare, once per unit: for
+ * each name, whether some declaration makes it an array. */
+typedef struct tr_fields {
+    char **names;
+    char *array;
+    int n;
+} tr_fields;
+
+static void collect_fields(tr_unit *u, TSNode n, tr_fields *f)
+{
+    if (tr_node_is(n, "field_declaration")) {
+        uint32_t k = ts_node_named_child_count(n);
+        for (uint32_t i = 0; i < k; i++) {
+            TSNode d = ts_node_named_child(n, i), id = d;
+            while (!ts_node_is_null(id) && !tr_node_is(id, "field_identifier"))
+                id = ts_node_child_by_field_name(id, "declarator", 10);
+            if (ts_node_is_null(id)) continue;
+            f->names = realloc(f->names, sizeof *f->names * (size_t)(f->n + 1));
+            f->array = realloc(f->array, (size_t)(f->n + 1));
+            f->names[f->n] = tr_node_text(u, id);
+            f->array[f->n++] = (char)tr_node_is(d, "array_declarator");
+        }
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) collect_fields(u, ts_node_named_child(n, i), f);
+}
+
+/* Whether field f of some struct may be an array: unless every struct and
+ * union of this file that declares a field of that name declares it as a
+ * non-array (a field declared only in a header may be anything). */
+static int field_may_be_array(esc *s, TSNode f)
+{
+    tr_unit *u = s->u;
+    if (!u->fields) {
+        u->fields = calloc(1, sizeof *u->fields);
+        collect_fields(u, ts_tree_root_node(u->tree), u->fields);
+    }
+    int seen = 0, array = 0;
+    for (int i = 0; i < u->fields->n; i++)
+        if (tr_text_is(u, f, u->fields->names[i])) { seen = 1; array |= u->fields->array[i]; }
+    return !seen || array;
+}
+
+void tr_fields_free(tr_fields *f)
+{
+    if (!f) return;
+    for (int i = 0; i < f->n; i++) free(f->names[i]);
+    free(f->names);
+    free(f->array);
+    free(f);
+}
+
+/* Whether E[i] may be an array: E is a multi-dimensional array, or of a
+ * shape the declarations do not tell. */
+static int element_may_be_array(esc *s, TSNode e)
+{
+    int l = tr_node_is(e, "identifier") ? local(s, e) : -1;
+    if (l < 0) return 1;
+    tr_var *x = var(s, l);
+    return x->shape == SHAPE_OTHER || x->shape == SHAPE_CHAN || (x->shape == SHAPE_ARRAY && x->dims > 1);
 }
 
 /* The objects lvalue E designates into out; *nonlocal is set when E may
@@ -184,18 +252,22 @@ static void addrs(esc *s, TSNode e, word *out)
     if (!strcmp(t, "pointer_expression")) {
         TSNode a = field(e, "argument");
         if (op_is(s, e, "&")) { int nl = 0; lvals(s, a, out, &nl); }
-        else through(s, a, out);
+        else through(s, a, out, 0);   /* a pointer to an array is rare: see the header */
         return;
     }
     if (!strcmp(t, "field_expression")) {
         TSNode a = field(e, "argument");
-        if (op_is(s, e, "->")) { through(s, a, out); return; }
-        int nl = 0;
+        int arr = field_may_be_array(s, field(e, "field"));
+        if (op_is(s, e, "->")) { through(s, a, out, arr); return; }
         addrs(s, a, out);
-        lvals(s, a, out, &nl);
+        if (arr) { int nl = 0; lvals(s, a, out, &nl); }
         return;
     }
-    if (!strcmp(t, "subscript_expression")) { through(s, field(e, "argument"), out); return; }
+    if (!strcmp(t, "subscript_expression")) {
+        TSNode a = field(e, "argument");
+        through(s, a, out, element_may_be_array(s, a));
+        return;
+    }
     if (!strcmp(t, "call_expression")) {
         TSNode f = field(e, "function");
         if (tr_text_is(s->u, f, "__goc_new")) { int l = local(s, e); if (l >= 0) add(out, l); return; }
@@ -673,7 +745,7 @@ static char *fmt(const char *f, const char *a)
     return s;
 }
 
-static void report(tr_unit *u)
+void tr_escape_report(tr_unit *u)
 {
     line *ls = NULL;
     int n = 0;
@@ -719,7 +791,7 @@ static void report(tr_unit *u)
     free(ls);
 }
 
-void tr_escape(tr_unit *u, int first, int do_report)
+void tr_escape(tr_unit *u, int first)
 {
     if (first)
         for (int v = 0; v < u->nvars; v++) u->vars[v].assigned = u->vars[v].addr = 0;
@@ -740,5 +812,4 @@ void tr_escape(tr_unit *u, int first, int do_report)
         /* a copy needs libclang's word that no macro writes the var */
         if (first && u->vars[v].cap_copy) u->type_questions++;
     }
-    if (do_report) report(u);
 }

@@ -49,6 +49,7 @@ typedef struct tr_var {
     int ctx;              /* declaring context */
     enum var_kind kind;
     enum var_shape shape;
+    int dims;             /* SHAPE_ARRAY: its dimensions */
     int boxed;            /* lives in a heap box (escape.c decides) */
     int cap_go;           /* used by a go block of another context */
     int cap_defer;        /* used by a defer block after its block ended */
@@ -104,6 +105,7 @@ typedef struct tr_unit {
     int *boxed;               /* indices of the boxed vars, in declaration order */
     int nboxed;
     int type_questions;       /* go thunks and close/len/cap calls that need libclang */
+    struct tr_fields *fields; /* escape.c's table of struct fields */
     tr_dcap *dcaps;           /* defer blocks with captures */
     int ndcaps;
     tr_ctx *ctxs;
@@ -130,9 +132,11 @@ int tr_ctx_of_go(tr_unit *u, TSNode block);
  * after tr_analyze (first = 1) and again when libclang's types are known
  * (they only remove flows: a scalar argument of a go call carries no
  * address).
- * Prints the -m report when asked. */
-void tr_escape(tr_unit *u, int first, int report);
+ * tr_escape_report prints the decisions (goc build -m). */
+void tr_escape(tr_unit *u, int first);
+void tr_escape_report(tr_unit *u);   /* goc build -m */
 const tr_dcap *tr_dcap_of(tr_unit *u, uint32_t block);
+void tr_fields_free(struct tr_fields *f);
 
 /* lower.c */
 void tr_emit_unit(tr_unit *u, tr_buf *out);

@@ -51,6 +51,8 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
         return 1;
     }
     if (!strcmp(name, "__goc_recv")) {
+        if (tr_node_is(ts_node_parent(call), "expression_statement"))
+            tr_buf_puts(o, "(void)");   /* `<-c;`: the value is dropped (clang warns) */
         tr_buf_printf(o, "(__extension__({ __auto_type goc__c%u = (", id);
         tr_emit(e, arg(call, 0));
         tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"

@@ -110,6 +110,7 @@ static void unit_free(tr_unit *u)
     for (int i = 0; i < u->nctxs; i++) free(u->ctxs[i].caps);
     for (int i = 0; i < u->ndcaps; i++) free(u->dcaps[i].vars);
     free(u->dcaps);
+    tr_fields_free(u->fields);
     for (int i = 0; i < u->types.n; i++) {
         free(u->types.names[i]);
         free(u->types.types[i]);
@@ -154,7 +155,7 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
     check_errors(&u, ts_tree_root_node(u.tree));
     if (diag.errors == prepass_errors) {
         tr_analyze(&u);
-        tr_escape(&u, 1, opt->escape_report && !u.type_questions);
+        tr_escape(&u, 1);
         int wrap_main = !opt->is_header;
         if (u.type_questions) {
             tr_buf s1 = { 0 };
@@ -162,8 +163,9 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
             tr_clang_types(&u, s1.s, s1.n, &u.types);
             u.types.asked = 1;
             free(s1.s);
-            tr_escape(&u, 0, opt->escape_report);
+            tr_escape(&u, 0);
         }
+        if (opt->escape_report) tr_escape_report(&u);
         u.has_main = 0;
         emit_stage(&u, 2, wrap_main, &result);
     }

@@ -1,0 +1,10 @@
+sinks.gc:12:9: moved to heap: g
+sinks.gc:18:9: moved to heap: t
+sinks.gc:18:17: moved to heap: f
+sinks.gc:25:9: moved to heap: r
+sinks.gc:31:10: moved to heap: name
+sinks.gc:38:9: n does not escape
+sinks.gc:46:9: moved to heap: sent
+sinks.gc:48:9: moved to heap: chosen
+sinks.gc:60:10: t does not escape
+sinks.gc:61:16: b does not escape
