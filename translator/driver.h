@@ -174,7 +174,7 @@ typedef struct tr_driver_unit {
  * preprocessor flags of the command line (see tr_driver_cflags_extract).
  * Returns 0, or 1 after the diagnostics were printed. */
 int tr_driver_unit_translate(tr_driver_config *cfg, tr_driver_unit *unit, const char *source,
-                             const tr_driver_list *user_cflags, bool escape_report);
+                             const tr_driver_list *user_cflags, int escape_report);
 void tr_driver_unit_free(tr_driver_unit *unit);
 
 /* The flags among args that steer preprocessing (-I, -D, -U, -std, -include,
@@ -199,7 +199,7 @@ typedef struct tr_driver_build {
     const char *output;       /* the executable to write */
     const char *optimize;     /* "-O2", or NULL for the compiler's default */
     bool debug;               /* -g */
-    bool escape_report;       /* -m */
+    int escape_report;        /* -m, twice: with a summary */
     tr_driver_sanitizer sanitizer; /* -race / -asan; NONE: the runtime's own */
 } tr_driver_build;
 

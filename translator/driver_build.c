@@ -57,7 +57,7 @@ bool tr_driver_build_flag(tr_driver_config *cfg, tr_driver_build *build, const c
     else if (strcmp(arg, "-g") == 0)
         build->debug = true;
     else if (strcmp(arg, "-m") == 0)
-        build->escape_report = true;
+        build->escape_report++;   /* -m -m adds a summary */
     else if (strcmp(arg, "-race") == 0)
         set_sanitizer(build, TR_DRIVER_SANITIZE_THREAD);
     else if (strcmp(arg, "-asan") == 0)
@@ -302,7 +302,7 @@ int tr_driver_command_build(tr_driver_config *cfg, int argc, char **argv)
 
 typedef struct translate_args {
     const char *source, *output;
-    bool escape_report;
+    int escape_report;
     tr_driver_list cflags;   /* from the CC-FLAGS after `--` */
 } translate_args;
 
@@ -313,7 +313,7 @@ static void parse_translate(int argc, char **argv, translate_args *t)
         if (strcmp(argv[i], "-o") == 0)
             t->output = option_value(argc, argv, &i);
         else if (strcmp(argv[i], "-m") == 0)
-            t->escape_report = true;
+            t->escape_report++;
         else if (argv[i][0] == '-')
             tr_driver_usage_error("translate: unknown flag %s", argv[i]);
         else if (t->source)

@@ -325,7 +325,7 @@ static void unit_flags(const char *base, const unit_graph *g, tr_driver_list *fl
 }
 
 static int translate_file(const unit_file *f, const char *out_path,
-                          const tr_driver_list *cflags, bool escape_report,
+                          const tr_driver_list *cflags, int escape_report,
                           char **text, size_t *length)
 {
     tr_options opt = {
@@ -361,7 +361,7 @@ static void translation_flags(const tr_driver_config *cfg, const tr_driver_unit 
 
 static int translate_graph(const tr_driver_config *cfg, tr_driver_unit *unit,
                            const unit_graph *g, const char *base,
-                           const tr_driver_list *user_cflags, bool escape_report)
+                           const tr_driver_list *user_cflags, int escape_report)
 {
     tr_driver_list cflags = {0};
     translation_flags(cfg, unit, user_cflags, &cflags);
@@ -405,7 +405,7 @@ static void graph_free(unit_graph *g)
 }
 
 int tr_driver_unit_translate(tr_driver_config *cfg, tr_driver_unit *unit, const char *source,
-                             const tr_driver_list *user_cflags, bool escape_report)
+                             const tr_driver_list *user_cflags, int escape_report)
 {
     static int serial;
     *unit = (tr_driver_unit){.source = tr_driver_strdup(source)};

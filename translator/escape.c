@@ -745,6 +745,25 @@ static char *fmt(const char *f, const char *a)
     return s;
 }
 
+/* -m -m: one line with the counts, after the decisions. */
+static void summary(tr_unit *u, line **ls, int *n)
+{
+    int locals = 0, moved = 0, copies = 0, refs = 0, new_stack = 0, new_heap = 0;
+    for (int v = 0; v < u->nvars; v++) {
+        tr_var *x = &u->vars[v];
+        if (x->kind == VAR_NEW) { x->escapes ? new_heap++ : new_stack++; continue; }
+        locals++;
+        moved += x->boxed;
+        if (x->cap_go || x->cap_defer) x->cap_copy ? copies++ : refs++;
+    }
+    char *text = NULL;
+    if (asprintf(&text, "summary: %d locals, %d on the stack, %d moved to heap; captures: %d by value,"
+                        " %d by reference; goc_new: %d on the stack, %d on the heap",
+                 locals, locals - moved, moved, copies, refs, new_stack, new_heap) < 0)
+        abort();
+    say(ls, n, u->diag->len, text);
+}
+
 void tr_escape_report(tr_unit *u)
 {
     line *ls = NULL;
@@ -781,11 +800,13 @@ void tr_escape_report(tr_unit *u)
                                              : "%s captured by a deferred block", x->name));
         }
     }
+    if (u->opt->escape_report > 1) summary(u, &ls, &n);
     qsort(ls, (size_t)n, sizeof *ls, line_cmp);
     for (int i = 0; i < n; i++) {
         int lno, col;
         tr_line_col(u->diag->src, ls[i].off, &lno, &col);
-        fprintf(stderr, "%s:%d:%d: %s\n", u->opt->in_path, lno, col, ls[i].text);
+        if (ls[i].off == u->diag->len) fprintf(stderr, "%s: %s\n", u->opt->in_path, ls[i].text);
+        else fprintf(stderr, "%s:%d:%d: %s\n", u->opt->in_path, lno, col, ls[i].text);
         free(ls[i].text);
     }
     free(ls);

@@ -21,7 +21,8 @@ typedef struct tr_options {
     const char *const *cflags;/* -I/-D/-U/-std flags for the type queries (libclang) */
     int ncflags;
     bool is_header;           /* a .gh: no main wrapper */
-    bool escape_report;       /* goc build -m: print escape decisions on stderr */
+    int escape_report;        /* goc build -m: print escape decisions on stderr;
+                                 -m -m (2) adds a per-file summary line */
 } tr_options;
 
 /* Translates src[0..len).  On success (return 0) *out is a malloc'ed,
