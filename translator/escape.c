@@ -24,7 +24,8 @@
  * `L = R` and initialisers add A(R) to pts of the local L designates; a
  * store that is not into a local of the current context (a global, through
  * a pointer, into a var captured from an enclosing context) is a sink.  The
- * sinks are those of SPEC §8: a go call's arguments (and goc_go's), a
+ * sinks are those of SPEC §8: a go call's arguments (and goc_go's and
+ * pthread_create's), a
  * channel send, such a store, and a return value; and a go block's use of
  * a captured var sinks A(var).  Iterating to a fixpoint, everything in A of
  * a sink escapes, and so does everything in pts of an escaping object.
@@ -408,7 +409,8 @@ static int keeps_nothing(esc *s, TSNode f)
 static void call_args(esc *s, TSNode call)
 {
     TSNode f = field(call, "function");
-    int spawn = tr_text_is(s->u, f, "goc_go") || tr_text_is(s->u, f, "goc_go_at");
+    int spawn = tr_text_is(s->u, f, "goc_go") || tr_text_is(s->u, f, "goc_go_at") ||
+                tr_text_is(s->u, f, "pthread_create");   /* may outlive the frame */
     if (!spawn && keeps_nothing(s, f)) return;
     word *a = row_new(s);
     addrs(s, field(call, "arguments"), a);
