@@ -25,9 +25,8 @@
  * store that is not into a local of the current context (a global, through
  * a pointer, into a var captured from an enclosing context) is a sink.  The
  * sinks are those of SPEC §8: a go call's arguments (and goc_go's and
- * pthread_create's), a
- * channel send, such a store, and a return value; and a go block's use of
- * a captured var sinks A(var).  Iterating to a fixpoint, everything in A of
+ * pthread_create's), a channel send, such a store, and a return value; and
+ * a go block's use of a captured var sinks A(var).  Iterating to a fixpoint, everything in A of
  * a sink escapes, and so does everything in pts of an escaping object.
  *
  * Types come from the declarations (enum var_shape): a scalar var holds no
