@@ -499,7 +499,9 @@ static int go_like(pp *p, size_t i)
     if (!(is_ident(p, j) || is(p, j, "(") || is(p, j, "*"))) return 0;
     if (is_ident(p, j) && in_list(p, j, stmt_keywords)) return 0;
     size_t end = stmt_end(p, j, 0);
-    return end && end > j && is(p, end - 1, ")");
+    /* `go(1);` calls a C function named go: the call's own parentheses
+     * must not be the ones right after the keyword */
+    return end && end > j && is(p, end - 1, ")") && p->match[end - 1] != (int)j;
 }
 
 static void range_for(pp *p, size_t i)
@@ -622,7 +624,8 @@ static void scan(pp *p)
             else if (nsel < 64)
                 select_depth[nsel++] = depth;
         } else if (is(p, i, "make") && is(p, i + 1, "(") && is(p, i + 2, "chan") &&
-                   p->match[i + 1] > 0) {
+                   p->match[i + 1] > 0 && !is(p, i + 3, ")") && !is(p, i + 3, ",")) {
+            /* make(chan) and make(chan, n) pass a variable named chan */
             replace_tok(p, i, "__goc_make");
             size_t c = (size_t)p->match[i + 1];
             int id;
