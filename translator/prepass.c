@@ -43,6 +43,7 @@ typedef struct pp {
     size_t ne, cap;
     tr_spelled *out;
     int own_panic, own_recover;
+    int chan_typedef;    /* the file declares a typedef named chan */
 } pp;
 
 static char *xstrdup_fmt(const char *fmt, ...)
@@ -522,6 +523,26 @@ static void range_for(pp *p, size_t i)
 }
 
 /* Does the file define its own function called name (at file scope)? */
+/* A file that makes `chan` a typedef name (`typedef int chan;`) is plain C
+ * there: chan is then never the channel keyword in it. */
+static int typedefs_chan(pp *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (!is(p, i, "typedef")) continue;
+        int depth = 0;
+        for (size_t j = i + 1; j < p->n; j++) {
+            if (is(p, j, "{") || is(p, j, "(") || is(p, j, "[")) depth++;
+            else if (is(p, j, "}") || is(p, j, ")") || is(p, j, "]")) depth--;
+            else if (depth <= 0 && is(p, j, ";")) break;
+            if (is(p, j, "chan") && (is(p, j + 1, ";") || is(p, j + 1, ",") || is(p, j + 1, "[") ||
+                                     is(p, j + 1, ")")) && !is(p, j - 1, "struct") &&
+                !is(p, j - 1, "union") && !is(p, j - 1, "enum"))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int declares_own(pp *p, const char *name)
 {
     int depth = 0;
@@ -589,7 +610,7 @@ static void scan(pp *p)
             depth--;
             if (nsel && select_depth[nsel - 1] == depth) nsel--;
         }
-        if (is(p, i, "chan") && chan_is_type(p, i)) {
+        if (is(p, i, "chan") && !p->chan_typedef && chan_is_type(p, i)) {
             int id;
             size_t e = parse_chan(p, i, &id);
             char *name = xstrdup_fmt("__goc_chan_%d ", id);
@@ -599,7 +620,7 @@ static void scan(pp *p)
             continue;
         }
         if (is(p, i, "<-")) {
-            if (is(p, i + 1, "chan")) {
+            if (is(p, i + 1, "chan") && !p->chan_typedef) {
                 int id;
                 size_t e = parse_chan(p, i, &id);
                 add_edit(p, t->start, p->t[e - 1].end, PRIO_REPLACE,
@@ -623,7 +644,7 @@ static void scan(pp *p)
                 tr_error(p->d, t->start, "unterminated select: missing '}'");
             else if (nsel < 64)
                 select_depth[nsel++] = depth;
-        } else if (is(p, i, "make") && is(p, i + 1, "(") && is(p, i + 2, "chan") &&
+        } else if (is(p, i, "make") && is(p, i + 1, "(") && is(p, i + 2, "chan") && !p->chan_typedef &&
                    p->match[i + 1] > 0 && !is(p, i + 3, ")") && !is(p, i + 3, ",")) {
             /* make(chan) and make(chan, n) pass a variable named chan */
             replace_tok(p, i, "__goc_make");
@@ -750,6 +771,7 @@ int tr_prepass(tr_diag *d, const char *src, size_t len, tr_spelled *out)
     compute_match(&p);
     compute_starts(&p);
     p.own_panic = declares_own(&p, "panic");
+    p.chan_typedef = typedefs_chan(&p);
     p.own_recover = declares_own(&p, "recover");
     scan(&p);
     check_unterminated_select(&p);
