@@ -29,6 +29,7 @@
 #ifndef GOC_H
 #define GOC_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -373,7 +374,7 @@ typedef struct goc_dlink {
 typedef struct goc_frame {
     struct goc_frame *link;
     goc_defer_rec *defers;
-    void *jb[5];              /* __builtin_setjmp buffer */
+    jmp_buf jb;               /* _setjmp buffer (no signal mask) */
     /* Inline frames only (translated code): */
     goc_dlink *dtop;          /* pending deferred calls, latest first */
     goc_dlink *dcur;          /* the one running */
@@ -384,10 +385,14 @@ typedef struct goc_frame {
     _Alignas(16) unsigned char buf[160];
 } goc_frame;
 
-void goc_frame_push(goc_frame *f);
+/* Pushes f on the goroutine's chain and returns its jump buffer. */
+void *goc_frame_push(goc_frame *f);
 /* goc_frame_enter returns 0 on entry, nonzero when a panic was recovered by
- * one of this frame's defers (the frame is then already left). */
-#define goc_frame_enter(f) (goc_frame_push(f), __builtin_setjmp((f)->jb))
+ * one of this frame's defers (the frame is then already left).  It is a
+ * setjmp: use it only as the whole condition of an if.  (A real setjmp, not
+ * __builtin_setjmp: with computed gotos and noreturn calls in the function
+ * gcc -O2 drops __builtin_setjmp's second return.) */
+#define goc_frame_enter(f) _setjmp(goc_frame_push(f))
 /* Registers fn(arg) to run when f is left or unwound. */
 void goc_defer(goc_frame *f, void (*fn)(void *), void *arg);
 /* Runs f's deferred calls, latest first, and pops f. */
@@ -405,8 +410,8 @@ void goc_frame_leave(goc_frame *f);
  * function returns its zero value).  goc_frame_finish returns 0 on a normal
  * exit.  Every path out of the function must reach goc_frame_finish.
  */
-void goc_frame_push_inline(goc_frame *f);
-#define goc_frame_enter_inline(f) (goc_frame_push_inline(f), __builtin_setjmp((f)->jb))
+void *goc_frame_push_inline(goc_frame *f);
+#define goc_frame_enter_inline(f) _setjmp(goc_frame_push_inline(f))
 int goc_frame_finish(goc_frame *f);
 void *goc_frame_alloc_slow(goc_frame *f, size_t n);
 static inline void *goc_frame_alloc(goc_frame *f, size_t n)

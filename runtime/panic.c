@@ -10,8 +10,10 @@
  * A panic runs deferred calls from the innermost frame outwards.  A deferred
  * call that calls goc_recover marks the panic recovered; the runtime then
  * runs the rest of that frame's deferred calls normally and jumps back into
- * the frame's function at goc_frame_enter (a __builtin_setjmp, which saves
- * only the frame and stack pointers), which returns its zero value.
+ * the frame's function at goc_frame_enter (an _setjmp: no signal mask;
+ * gcc keeps a real setjmp's second return even where the function also
+ * has computed gotos and noreturn calls, which __builtin_setjmp loses at
+ * -O2), which returns its zero value.
  *
  * Nested panics: a deferred call may panic again.  Active panics form a
  * chain (g->panicking, innermost first); each lives in the C frame of the
@@ -24,6 +26,7 @@
  */
 #include "rt.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +46,17 @@ struct rt_panic {
     bool recovered;
 };
 
-void goc_frame_push(goc_frame *f)
+void *goc_frame_push(goc_frame *f)
 {
     rt_g *g = rt_needg("goc_frame_enter");
     f->defers = NULL;
     f->is_inline = 0;
     f->link = g->frames;
     g->frames = f;
+    return f->jb;
 }
 
-void goc_frame_push_inline(goc_frame *f)
+void *goc_frame_push_inline(goc_frame *f)
 {
     rt_g *g = rt_needg("goc_frame_enter_inline");
     f->defers = NULL;
@@ -63,6 +67,7 @@ void goc_frame_push_inline(goc_frame *f)
     f->spill = NULL;
     f->link = g->frames;
     g->frames = f;
+    return f->jb;
 }
 
 void *goc_frame_alloc_slow(goc_frame *f, size_t n)
@@ -168,7 +173,7 @@ static RT_NORETURN void unwind(rt_g *g)
     while ((f = g->frames)) {
         if (f->is_inline) {
             f->unwinding = 1;
-            __builtin_longjmp(f->jb, 1);
+            longjmp(f->jb, 1);
         }
         if (!f->defers) {
             g->frames = f->link;
@@ -182,7 +187,7 @@ static RT_NORETURN void unwind(rt_g *g)
         drop_panics_below(g, f);
         run_defers(f);
         g->frames = f->link;
-        __builtin_longjmp(f->jb, 1);
+        longjmp(f->jb, 1);
     }
     die(g, g->panicking);
 }

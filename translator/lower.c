@@ -331,7 +331,7 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
             self_call(e, fn, e->out);
             tr_buf_puts(e->out, ") __goc_rv;");
         }
-        tr_buf_puts(e->out, " if (__builtin_expect(goc_frame_enter_inline(&__goc_fr), 0)) goto __goc_exit;");
+        tr_buf_puts(e->out, " if (goc_frame_enter_inline(&__goc_fr)) goto __goc_exit;");
     }
     for (int b = 0; b < e->u->nboxed; b++) {
         int v = e->u->boxed[b];

@@ -592,6 +592,12 @@ static void check_define(pp *p, size_t i)
     free(body);
 }
 
+/* Token i names a struct member (`g->panic(L)`), not a function. */
+static int member(pp *p, size_t i)
+{
+    return i > 0 && (is(p, i - 1, "->") || is(p, i - 1, "."));
+}
+
 static void scan(pp *p)
 {
     int select_depth[64], nsel = 0, depth = 0;
@@ -667,11 +673,12 @@ static void scan(pp *p)
             p->out->extensions++;
         } else if (is(p, i, "for") && is(p, i + 1, "(") && p->match[i + 1] > 0) {
             range_for(p, i);
-        } else if (is(p, i, "panic") && is(p, i + 1, "(") && !p->own_panic && depth > 0) {
+        } else if (is(p, i, "panic") && is(p, i + 1, "(") && !p->own_panic && depth > 0 &&
+                   !member(p, i)) {
             replace_tok(p, i, "goc_panic");
             p->out->extensions++;
         } else if (is(p, i, "recover") && is(p, i + 1, "(") && is(p, i + 2, ")") &&
-                   !p->own_recover && depth > 0) {
+                   !p->own_recover && depth > 0 && !member(p, i)) {
             replace_tok(p, i, "goc_recover");
             p->out->extensions++;
         }

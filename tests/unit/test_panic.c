@@ -6,7 +6,7 @@
  * messages (all recoverable).
  *
  * A function that enters a frame may be resumed at goc_frame_enter by
- * __builtin_setjmp's longjmp, so locals it changes after entering and reads
+ * a longjmp (goc_frame_enter is a setjmp), so locals it changes after entering and reads
  * after a recovery are volatile, as with setjmp.
  */
 #include "goc_test.h"
