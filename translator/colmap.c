@@ -23,6 +23,11 @@
  * takes the output line where the column falls on verbatim text, else one
  * that is long enough.
  *
+ * Generated text never moves a diagnostic to another line: when what it
+ * stands for starts on another source line than the compiler's (a check
+ * a lowering puts on a later line of the construct), the position is the
+ * compiler's line at its first non-blank column.
+ *
  * Columns are bytes (clang's unit) or display columns with tabs to the
  * next multiple of 8 and one column per UTF-8 character (gcc's default
  * unit), both ways.
@@ -337,6 +342,17 @@ static int byte_to_col(const char *p, size_t k, int display)
     return d;
 }
 
+/* The 0-based source line holding byte src. */
+static int source_line_of(const tr_colmap *m, size_t src)
+{
+    int lo = 0, hi = m->nsrc_lines;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (m->src_line[mid] <= src) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
 static const anchor *anchor_at(const tr_colmap *m, int line, size_t off)
 {
     const anchor *a = NULL;
@@ -365,10 +381,13 @@ int tr_colmap_find(const tr_colmap *m, int line, int col, int display, int *src_
     const anchor *a = anchor_at(m, best, best_off);
     size_t src = a->verbatim ? a->src + (best_off - a->col) : a->src;
     if (src > m->src_len) src = m->src_len;
-    int lo = 0, hi = m->nsrc_lines;
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (m->src_line[mid] <= src) lo = mid; else hi = mid;
+    int lo = source_line_of(m, src);
+    if (!a->verbatim && lo + 1 != line && line <= m->nsrc_lines) {
+        /* generated text standing for a construct on another line (a
+         * select's case check stands for the select): the line stays */
+        lo = line - 1;
+        src = m->src_line[lo];
+        while (src < m->src_len && (m->src[src] == ' ' || m->src[src] == '\t')) src++;
     }
     *src_line = lo + 1;
     *src_col = byte_to_col(m->src + m->src_line[lo], src - m->src_line[lo], display);

@@ -91,6 +91,7 @@ typedef struct tr_types {     /* name -> type spelling, from libclang */
     char **macros;            /* function-like macros expanded in the file */
     int nmacros;
     int asked;                /* libclang has answered */
+    int errors;               /* errors libclang found in the stage-1 output */
 } tr_types;
 
 typedef struct tr_unit {
