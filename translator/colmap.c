@@ -23,10 +23,11 @@
  * takes the output line where the column falls on verbatim text, else one
  * that is long enough.
  *
- * Generated text never moves a diagnostic to another line: when what it
- * stands for starts on another source line than the compiler's (a check
- * a lowering puts on a later line of the construct), the position is the
- * compiler's line at its first non-blank column.
+ * Generated text never moves a diagnostic to an earlier line: when what it
+ * stands for starts before the compiler's line (a check a lowering puts on
+ * a later line of the construct), the position is the compiler's line at
+ * its first non-blank column.  It may move it to a later one: a select
+ * evaluates its cases' operands at the select, each marked as its operand.
  *
  * Columns are bytes (clang's unit) or display columns with tabs to the
  * next multiple of 8 and one column per UTF-8 character (gcc's default
@@ -382,9 +383,9 @@ int tr_colmap_find(const tr_colmap *m, int line, int col, int display, int *src_
     size_t src = a->verbatim ? a->src + (best_off - a->col) : a->src;
     if (src > m->src_len) src = m->src_len;
     int lo = source_line_of(m, src);
-    if (!a->verbatim && lo + 1 != line && line <= m->nsrc_lines) {
-        /* generated text standing for a construct on another line (a
-         * select's case check stands for the select): the line stays */
+    if (!a->verbatim && lo + 1 < line && line <= m->nsrc_lines) {
+        /* generated text on a later line of a construct (a select's case
+         * check stands for the select): the line stays */
         lo = line - 1;
         src = m->src_line[lo];
         while (src < m->src_len && (m->src[src] == ' ' || m->src[src] == '\t')) src++;

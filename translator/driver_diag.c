@@ -71,6 +71,45 @@ static size_t digits(const line *l, size_t at, int *value)
     return i - at;
 }
 
+/* clang spells a type as 'typeof ((**__goc_s9_c0)[0])' (aka 'int'): where
+ * the spelling names an internal name, the plain type will do.  Prints
+ * s[0..n) so; with f NULL only says whether that removes every internal
+ * name. */
+static bool print_plain_types(FILE *f, const char *s, size_t n)
+{
+    bool left = false;
+    const char *end = s + n;
+    while (s < end) {
+        const char *aka = memmem(s, (size_t)(end - s), "' (aka '", 8);
+        const char *open = aka;
+        while (open && open > s && open[-1] != '\'')
+            open--;
+        if (!aka || open == s) {
+            left |= memmem(s, (size_t)(end - s), "__goc_", 6) != NULL;
+            if (f) fprintf(f, "%.*s", (int)(end - s), s);
+            break;
+        }
+        const char *plain = aka + 8, *close = memchr(plain, '\'', (size_t)(end - plain));
+        if (!close || close + 1 >= end || close[1] != ')') close = NULL;
+        bool internal = memmem(open, (size_t)(aka - open), "__goc_", 6) || memmem(open, (size_t)(aka - open), "goc__", 5);
+        if (!close || !internal) {
+            left |= memmem(s, (size_t)(aka + 1 - s), "__goc_", 6) != NULL;
+            if (f) fprintf(f, "%.*s", (int)(aka + 1 - s), s);
+            s = aka + 1;
+            continue;
+        }
+        left |= memmem(s, (size_t)(open - s), "__goc_", 6) != NULL;
+        if (f) fprintf(f, "%.*s%.*s'", (int)(open - s), s, (int)(close - plain), plain);
+        s = close + 2;
+    }
+    return !left;
+}
+
+static bool internal_types_only(const char *s, size_t n)
+{
+    return print_plain_types(NULL, s, n);
+}
+
 /* FILE:LINE:COL: KIND: — fills g's position, kind and rest. */
 static bool parse_header(const line *l, group *g, tr_colmap *const *maps, int nmaps)
 {
@@ -94,7 +133,8 @@ static bool parse_header(const line *l, group *g, tr_colmap *const *maps, int nm
                 if (strlen(p) == path && memcmp(p, l->s, path) == 0)
                     g->map = maps[i];
             }
-            g->internal = memmem(l->s + g->rest, l->n - g->rest, "__goc_", 6) != NULL;
+            g->internal = memmem(l->s + g->rest, l->n - g->rest, "__goc_", 6) != NULL &&
+                          !(g->map && internal_types_only(l->s + g->rest, l->n - g->rest));
             return true;
         }
         colon++;
@@ -292,8 +332,9 @@ void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t 
         if (g->dropped)
             continue;
         if (g->mapped) {
-            fprintf(f, "%s:%d:%d%.*s\n", tr_colmap_path(g->map), g->line, g->col,
-                    (int)(l->n - g->rest), l->s + g->rest);
+            fprintf(f, "%s:%d:%d", tr_colmap_path(g->map), g->line, g->col);
+            print_plain_types(f, l->s + g->rest, l->n - g->rest);
+            fputc('\n', f);
             if (g->count > 1)
                 print_echo(f, g, clang);
             continue;
