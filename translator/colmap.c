@@ -31,7 +31,9 @@
  *
  * Columns are bytes (clang's unit) or display columns with tabs to the
  * next multiple of 8 and one column per UTF-8 character (gcc's default
- * unit), both ways.
+ * unit).  gcc counts its display columns over the line of the file that
+ * #line names — the .gc line — and one per byte past its end, not over
+ * the line it compiled; the lookup undoes exactly that.
  *
  * Rejected: recording output offsets as the emitter writes (the emitter
  * writes into several buffers — the function, its file-scope prelude, the
@@ -315,7 +317,8 @@ const char *tr_colmap_source_line(const tr_colmap *m, int line, size_t *len)
     return m->src + a;
 }
 
-/* The byte offset in p[0..n) where 1-based column col is. */
+/* The byte offset where 1-based column col is, display columns counted
+ * over p[0..n) and one per byte after it. */
 static size_t col_to_byte(const char *p, size_t n, int col, int display)
 {
     if (!display) return col > 0 ? (size_t)(col - 1) : 0;
@@ -327,7 +330,7 @@ static size_t col_to_byte(const char *p, size_t n, int col, int display)
         else if ((c & 0xC0) != 0x80) d++;
     }
     while (j < n && ((unsigned char)p[j] & 0xC0) == 0x80) j++;
-    return j;
+    return d < col ? j + (size_t)(col - d) : j;
 }
 
 /* The 1-based column of byte offset k in p. */
@@ -373,7 +376,11 @@ int tr_colmap_find(const tr_colmap *m, int line, int col, int display, int *src_
         const char *p = m->out + m->out_line[i];
         size_t n = m->out_line[i + 1] - m->out_line[i];
         if (n && p[n - 1] == '\n') n--;
-        size_t off = col_to_byte(p, n, col, display);
+        /* gcc counts display columns over the line of the file #line
+         * names, the .gc line, not over the line it compiled */
+        size_t sn = 0;
+        const char *sl = tr_colmap_source_line(m, line, &sn);
+        size_t off = sl ? col_to_byte(sl, sn, col, display) : col_to_byte(p, n, col, display);
         const anchor *a = anchor_at(m, i, off);
         int score = !a ? -1 : off < n && a->verbatim ? 2 : off <= n ? 1 : 0;
         if (score > best_score) { best = i; best_score = score; best_off = off; }
