@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #if defined(__GNUC__)
@@ -143,6 +144,9 @@ void tr_driver_install_signal_handlers(void);
 
 /* Starts argv[0] (found in PATH); prints the command first under -x. */
 pid_t tr_driver_spawn(const tr_driver_config *cfg, const tr_driver_list *argv);
+/* The same with its standard error written to the file stderr_path. */
+pid_t tr_driver_spawn_to(const tr_driver_config *cfg, const tr_driver_list *argv,
+                         const char *stderr_path);
 /* Waits for a child started by tr_driver_spawn: its exit status, or 1 (with
  * a message) if it died by a signal. */
 int tr_driver_wait(pid_t pid);
@@ -168,6 +172,8 @@ typedef struct tr_driver_unit {
                                 mirrors, -idirafter of the headers' directories */
     tr_driver_list mirrored; /* work-directory paths of the translated files... */
     tr_driver_list original; /* ...and the sources they came from, pairwise */
+    struct tr_colmap **maps; /* column maps of the translated files that have one */
+    int map_count;
 } tr_driver_unit;
 
 /* Translates source and the .gh files it includes.  user_cflags: the
@@ -187,6 +193,23 @@ void tr_driver_scan_includes(const char *text, size_t len, tr_driver_list *names
  * *search is 0 for "beside", else 1 + the index of the directory used. */
 char *tr_driver_include_find(const char *includer, const char *name,
                              const tr_driver_list *cflags, int *search);
+
+/* ===================================================================== */
+/* Compiler diagnostics on translated code (driver_diag.c)               */
+/* ===================================================================== */
+
+struct tr_colmap;
+/* Prints the compiler's stderr text to f with positions in translated
+ * files moved to their .gc line and column (see driver_diag.c).  cfg's
+ * cc_is_clang must be known. */
+void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t len,
+                          struct tr_colmap *const *maps, int nmaps, FILE *f);
+/* Prints the stderr file path so, then removes it. */
+void tr_driver_diag_flush(const tr_driver_config *cfg, const char *path,
+                          struct tr_colmap *const *maps, int nmaps);
+/* tr_driver_run with the child's stderr printed so when it ends. */
+int tr_driver_run_mapped(tr_driver_config *cfg, const tr_driver_list *argv,
+                         struct tr_colmap *const *maps, int nmaps);
 
 /* ===================================================================== */
 /* Subcommands                                                           */

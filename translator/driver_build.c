@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "driver.h"
+#include "translate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -99,33 +100,80 @@ void tr_driver_translated_flags(tr_driver_config *cfg, tr_driver_list *argv)
 /* Compiles, up to one per CPU                                           */
 /* ===================================================================== */
 
+/* A compile of translated C: its stderr goes to a file, printed through
+ * the unit's column maps when it ends (driver_diag.c). */
+typedef struct mapped_job {
+    pid_t pid;
+    char *stderr_path;
+    struct tr_colmap **maps;   /* owned */
+    int map_count;
+} mapped_job;
+
 typedef struct compile_jobs {
     int running;
     int limit;
     int status;   /* the first failure's */
+    mapped_job *mapped;
+    int mapped_count;
+    const tr_driver_config *cfg;
 } compile_jobs;
+
+static void mapped_job_end(compile_jobs *jobs, pid_t pid)
+{
+    for (int i = 0; i < jobs->mapped_count; i++) {
+        mapped_job *m = &jobs->mapped[i];
+        if (m->pid != pid)
+            continue;
+        tr_driver_diag_flush(jobs->cfg, m->stderr_path, m->maps, m->map_count);
+        for (int k = 0; k < m->map_count; k++)
+            tr_colmap_free(m->maps[k]);
+        free(m->maps);
+        free(m->stderr_path);
+        *m = jobs->mapped[--jobs->mapped_count];
+        return;
+    }
+}
 
 static void jobs_wait_one(compile_jobs *jobs)
 {
     int status;
-    tr_driver_wait_any(&status);
+    pid_t pid = tr_driver_wait_any(&status);
+    mapped_job_end(jobs, pid);
     jobs->running--;
     if (status != 0 && jobs->status == 0)
         jobs->status = status;
 }
 
-static void jobs_start(const tr_driver_config *cfg, compile_jobs *jobs, const tr_driver_list *argv)
+/* Starts a compile; with unit, a compile of its translation whose maps
+ * the job takes over. */
+static void jobs_start(tr_driver_config *cfg, compile_jobs *jobs, const tr_driver_list *argv,
+                       tr_driver_unit *unit)
 {
     while (jobs->running >= jobs->limit)
         jobs_wait_one(jobs);
-    tr_driver_spawn(cfg, argv);
     jobs->running++;
+    if (!unit || unit->map_count == 0) {
+        tr_driver_spawn(cfg, argv);
+        return;
+    }
+    static int serial;
+    tr_driver_cc_is_clang(cfg);
+    jobs->cfg = cfg;
+    jobs->mapped = tr_driver_realloc(jobs->mapped, (size_t)(jobs->mapped_count + 1) * sizeof *jobs->mapped);
+    mapped_job *m = &jobs->mapped[jobs->mapped_count++];
+    m->stderr_path = tr_driver_format("%s/cc%d.err", tr_driver_work_dir(), ++serial);
+    m->maps = unit->maps;
+    m->map_count = unit->map_count;
+    unit->maps = NULL;
+    unit->map_count = 0;
+    m->pid = tr_driver_spawn_to(cfg, argv, m->stderr_path);
 }
 
 static void jobs_finish(compile_jobs *jobs)
 {
     while (jobs->running > 0)
         jobs_wait_one(jobs);
+    free(jobs->mapped);
 }
 
 /* $CC, optimisation, -g and sanitizer flags: the start of every compile. */
@@ -162,7 +210,7 @@ static int compile_gc(tr_driver_config *cfg, const tr_driver_build *build, compi
         tr_driver_list_add(&argv, tail[i]);
     tr_driver_list_append(&argv, &build->cc_flags);
     tr_driver_cleanup_register(unit.object_path);
-    jobs_start(cfg, jobs, &argv);
+    jobs_start(cfg, jobs, &argv, &unit);
     *object = tr_driver_strdup(unit.object_path);
     tr_driver_list_free(&argv);
     free(own);
@@ -183,7 +231,7 @@ static void compile_c(tr_driver_config *cfg, const tr_driver_build *build, compi
         tr_driver_list_add(&argv, tail[i]);
     tr_driver_list_append(&argv, &build->cc_flags);
     tr_driver_cleanup_register(*object);
-    jobs_start(cfg, jobs, &argv);
+    jobs_start(cfg, jobs, &argv, NULL);
     tr_driver_list_free(&argv);
     free(stem);
 }

@@ -259,6 +259,22 @@ static void rewrite_all_dependencies(const cc_command *cmd)
 /* goc cc                                                                */
 /* ===================================================================== */
 
+/* Runs the command; diagnostics on the translated files move to .gc
+ * positions (driver_diag.c). */
+static int run_compiler(tr_driver_config *cfg, const cc_command *cmd, const tr_driver_list *command)
+{
+    struct tr_colmap **maps = NULL;
+    int count = 0;
+    for (int i = 0; i < cmd->unit_count; i++)
+        for (int k = 0; k < cmd->units[i].map_count; k++) {
+            maps = tr_driver_realloc(maps, (size_t)(count + 1) * sizeof *maps);
+            maps[count++] = cmd->units[i].maps[k];
+        }
+    int status = count ? tr_driver_run_mapped(cfg, command, maps, count) : tr_driver_run(cfg, command);
+    free(maps);
+    return status;
+}
+
 static void command_free(cc_command *cmd)
 {
     for (int i = 0; i < cmd->unit_count; i++)
@@ -275,7 +291,7 @@ int tr_driver_command_cc(tr_driver_config *cfg, int argc, char **argv)
     if (status == 0) {
         tr_driver_list command = {0};
         build_command(cfg, &cmd, &command);
-        status = tr_driver_run(cfg, &command);
+        status = run_compiler(cfg, &cmd, &command);
         if (status == 0)
             rewrite_all_dependencies(&cmd);
         tr_driver_list_free(&command);

@@ -326,7 +326,7 @@ static void unit_flags(const char *base, const unit_graph *g, tr_driver_list *fl
 
 static int translate_file(const unit_file *f, const char *out_path,
                           const tr_driver_list *cflags, int escape_report,
-                          char **text, size_t *length)
+                          char **text, size_t *length, tr_colmap **map)
 {
     tr_options opt = {
         .in_path = f->source,
@@ -337,7 +337,7 @@ static int translate_file(const unit_file *f, const char *out_path,
         .escape_report = escape_report,
     };
     *text = NULL;
-    int errors = tr_translate(&opt, f->text, f->length, text, length);
+    int errors = tr_translate_mapped(&opt, f->text, f->length, text, length, map);
     if (errors == 0 && *text)
         return 0;
     if (errors <= 0)
@@ -370,7 +370,12 @@ static int translate_graph(const tr_driver_config *cfg, tr_driver_unit *unit,
         int i = g->order[k];
         char *out = output_path(base, g, i), *dir = tr_driver_dirname(out), *text;
         size_t length;
-        status = translate_file(&g->files[i], out, &cflags, escape_report, &text, &length);
+        tr_colmap *map = NULL;
+        status = translate_file(&g->files[i], out, &cflags, escape_report, &text, &length, &map);
+        if (map) {
+            unit->maps = tr_driver_realloc(unit->maps, (size_t)(unit->map_count + 1) * sizeof *unit->maps);
+            unit->maps[unit->map_count++] = map;
+        }
         if (status == 0) {
             tr_driver_make_dirs(dir, true);
             tr_driver_write_file(out, text, length);
@@ -441,4 +446,7 @@ void tr_driver_unit_free(tr_driver_unit *unit)
     tr_driver_list_free(&unit->flags);
     tr_driver_list_free(&unit->mirrored);
     tr_driver_list_free(&unit->original);
+    for (int i = 0; i < unit->map_count; i++)
+        tr_colmap_free(unit->maps[i]);
+    free(unit->maps);
 }

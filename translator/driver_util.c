@@ -541,6 +541,21 @@ pid_t tr_driver_spawn(const tr_driver_config *cfg, const tr_driver_list *argv)
     return spawn(argv, NULL);
 }
 
+pid_t tr_driver_spawn_to(const tr_driver_config *cfg, const tr_driver_list *argv,
+                         const char *stderr_path)
+{
+    if (cfg->verbose)
+        print_command(argv);
+    fflush(stdout);
+    fflush(stderr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = spawn(argv, &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+}
+
 static int decode_status(pid_t pid, int status)
 {
     if (WIFEXITED(status))

@@ -25,6 +25,11 @@ typedef struct em {
     uint32_t main_name;
     loop loops[256];
     int nloops, loop_base;
+    /* the last verbatim copy (column marks, colmap.c): into which buffer,
+     * the buffer's length after it, and the spelled offset it ended at */
+    const tr_buf *mark_buf;
+    size_t mark_n;
+    uint32_t mark_end;
 } em;
 
 void tr_emit(em *e, TSNode n);
@@ -37,6 +42,10 @@ const char *tr_box_ptr(em *e, int v, char *buf, size_t n);
 const char *tr_copy_val(em *e, int v, char *buf, size_t n);
 void tr_emit_box(em *e, int v);
 void tr_push_loop(em *e, int is_loop, int cont);
+/* Column marks around a lowering: generated text between them maps to the
+ * construct at spelled offset `at` (no-ops unless u->marks). */
+void tr_mark_push(em *e, uint32_t at);
+void tr_mark_pop(em *e);
 
 /* lower_go.c */
 void tr_emit_go(em *e, TSNode n);

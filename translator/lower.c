@@ -67,9 +67,46 @@ void tr_buf_c_string(tr_buf *b, const char *s)
 
 #include "emit.h"
 
+/* ---- column marks (see lower.h) -------------------------------------------- */
+
+void tr_buf_mark(tr_buf *o, char kind, uint32_t at, int with_at)
+{
+    char m[16];
+    int n = with_at ? snprintf(m, sizeof m, "%c%c%u%c", TR_MARK, kind, at, TR_MARK_END)
+                    : snprintf(m, sizeof m, "%c%c%c", TR_MARK, kind, TR_MARK_END);
+    tr_buf_add(o, m, (size_t)n);
+}
+
+void tr_mark_push(em *e, uint32_t at)
+{
+    if (e->u->marks) tr_buf_mark(e->out, 'G', at, 1);
+}
+
+void tr_mark_pop(em *e)
+{
+    if (e->u->marks) tr_buf_mark(e->out, 'P', 0, 0);
+}
+
+/* Copies spelled text [a, b) verbatim.  With marks on, a copy that
+ * continues the previous one in the same buffer (nothing was emitted in
+ * between) extends its run instead of starting a new one. */
 static void copy(em *e, uint32_t a, uint32_t b)
 {
-    if (b > a) tr_buf_add(e->out, e->u->s + a, b - a);
+    if (b <= a) return;
+    tr_buf *o = e->out;
+    if (!e->u->marks) { tr_buf_add(o, e->u->s + a, b - a); return; }
+    static const char end[3] = { TR_MARK, 'E', TR_MARK_END };
+    if (e->mark_buf == o && e->mark_n == o->n && e->mark_end == a && o->n >= 3 &&
+        !memcmp(o->s + o->n - 3, end, 3)) {
+        o->n -= 3;
+        o->s[o->n] = 0;
+    } else
+        tr_buf_mark(o, 'V', a, 1);
+    tr_buf_add(o, e->u->s + a, b - a);
+    tr_buf_add(o, end, 3);
+    e->mark_buf = o;
+    e->mark_n = o->n;
+    e->mark_end = b;
 }
 
 void tr_pad_newlines(em *e, uint32_t a, uint32_t b)
@@ -438,6 +475,24 @@ static void emit_new(em *e, TSNode call)
     tr_pad_newlines(e, ts_node_start_byte(call), ts_node_end_byte(call));
 }
 
+/* Whether n is a construct whose lowering emits generated text after text
+ * of its children (such text maps to n's start, see lower.h). */
+static int is_lowered(em *e, TSNode n, const char *t)
+{
+    switch (t[0]) {
+    case 'l': return label_is(e->u, n, "__goc_go") || label_is(e->u, n, "__goc_defer");
+    case 's': return !strcmp(t, "switch_statement");
+    case 'f': return !strcmp(t, "for_statement");
+    case 'c':
+        return !strcmp(t, "call_expression") &&
+               (callee(e->u, n) ||
+                tr_text_is(e->u, ts_node_child_by_field_name(n, "function", 8), "__goc_new"));
+    }
+    return 0;
+}
+
+static void emit_node(em *e, TSNode n, const char *t);
+
 void tr_emit(em *e, TSNode n)
 {
     const char *t = ts_node_type(n);
@@ -446,6 +501,14 @@ void tr_emit(em *e, TSNode n)
         else copy(e, ts_node_start_byte(n), ts_node_end_byte(n));
         return;
     }
+    if (!e->u->marks || !is_lowered(e, n, t)) { emit_node(e, n, t); return; }
+    tr_mark_push(e, ts_node_start_byte(n));
+    emit_node(e, n, t);
+    tr_mark_pop(e);
+}
+
+static void emit_node(em *e, TSNode n, const char *t)
+{
     switch (t[0]) {
     case 'f':
         if (!strcmp(t, "function_definition")) { emit_function(e, n); return; }

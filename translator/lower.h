@@ -92,6 +92,7 @@ typedef struct tr_types {     /* name -> type spelling, from libclang */
     char **macros;            /* function-like macros expanded in the file */
     int nmacros;
     int asked;                /* libclang has answered */
+    int errors;               /* errors libclang found in the stage-1 output */
 } tr_types;
 
 typedef struct tr_unit {
@@ -121,6 +122,7 @@ typedef struct tr_unit {
     tr_buf post;              /* thunks appended at the end */
     int counter;
     int has_main, main_params;
+    int marks;                /* stage 2: column marks in the output (colmap.c) */
 } tr_unit;
 
 /* analyze.c */
@@ -140,6 +142,25 @@ void tr_fields_free(struct tr_fields *f);
 
 /* lower.c */
 void tr_emit_unit(tr_unit *u, tr_buf *out);
+
+/* colmap.c: column marks.  With u->marks set, the emitter puts marks in
+ * its output, TR_MARK KIND [DIGITS] TR_MARK_END, KIND one of
+ *   V n  a verbatim copy of spelled text from offset n starts here
+ *   E    the verbatim copy ends (generated text follows)
+ *   G n  a lowered construct at spelled offset n starts (a stack)
+ *   P    it ends
+ *   A n  the generated text that follows stands for spelled offset n
+ * Generated text maps to the innermost construct, or, outside of any, to
+ * where the last verbatim copy ended.  tr_colmap_build strips the marks
+ * and keeps what they said as a tr_colmap.  Marks are on only when the
+ * spelled text holds no TR_MARK byte. */
+#define TR_MARK '\x01'
+#define TR_MARK_END '\x02'
+tr_colmap *tr_colmap_build(tr_buf *text, const tr_spelled *sp, const char *src, size_t len,
+                           const char *path);
+/* Appends a mark (lower.c); with_at: it carries the offset at. */
+void tr_buf_mark(tr_buf *o, char kind, uint32_t at, int with_at);
+void tr_colmap_name(tr_colmap *m, const char *internal, const char *shown);
 
 /* types_clang.c */
 void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out);

@@ -173,6 +173,7 @@ void tr_emit_select(em *e, TSNode n)
             tr_err(e, value, "select case must be a receive (v = <-c, T v = <-c, v, ok = <-c, <-c) or a send (c <- v)");
             continue;
         }
+        tr_mark_push(e, ts_node_start_byte(k == SC_SEND ? val : ch));   /* errors: at the operand */
         char *cs = tr_emit_flat(e, ch);
         tr_buf_printf(o, " __auto_type __goc_s%u_c%d = (%s);"
                          " __typeof__((**__goc_s%u_c%d)[0]) __goc_s%u_v%d",
@@ -184,6 +185,7 @@ void tr_emit_select(em *e, TSNode n)
             free(vs);
         }
         tr_buf_puts(o, ";");
+        tr_mark_pop(e);
         ncases++;
     }
     if (ncases) {

@@ -26,6 +26,21 @@ static const char *probe_type(em *e, TSNode at, const char *name)
     return "int";
 }
 
+/* probe_type for a go call's function or argument.  When libclang's parse
+ * had errors and this probe has no type, the value itself is in error (an
+ * undeclared name) and the C compiler reports it at the value: FALLBACK,
+ * a type that compiles, stands in for it at file scope, and a check at the
+ * go statement makes sure it was the real type after all (a pointer to
+ * another type is an incompatible-pointer-types error there; when the
+ * value is in error, the check's own error names __goc_ and is dropped by
+ * the goc command as a follow-on). */
+static const char *call_type(em *e, TSNode at, const char *name, const char *fallback)
+{
+    if (!e->u->types.errors || tr_type_of(e->u, name)) return probe_type(e, at, name);
+    tr_buf_printf(e->out, " __typeof__(%s) *%s_check = &%s; (void)%s_check;", fallback, name, name, name);
+    return fallback;
+}
+
 /* Evaluates a call's function and arguments, in order, into locals
  * PREFIX<id>_f and PREFIX<id>_<k>; returns the number of arguments.  Shared
  * by go and defer, which both evaluate now and call later. */
@@ -121,10 +136,10 @@ static void go_call(em *e, TSNode n, TSNode call)
     char name[64];
     tr_buf *pre = &e->u->pre;
     snprintf(name, sizeof name, "__goc_gc%u_f", id);
-    tr_buf_printf(pre, "struct __goc_gc%u { __typeof__(%s) f;", id, probe_type(e, n, name));
+    tr_buf_printf(pre, "struct __goc_gc%u { __typeof__(%s) f;", id, call_type(e, n, name, "void (*)()"));
     for (uint32_t i = 0; i < k; i++) {
         snprintf(name, sizeof name, "__goc_gc%u_%u", id, i);
-        tr_buf_printf(pre, " __typeof__(%s) a%u;", probe_type(e, n, name), i);
+        tr_buf_printf(pre, " __typeof__(%s) a%u;", call_type(e, n, name, "int"), i);
     }
     tr_buf_printf(pre, " }; static void __goc_gc%u_run(void *__goc_v) { struct __goc_gc%u *__goc_e = __goc_v;"
                        " __goc_e->f(", id, id);

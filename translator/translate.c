@@ -46,24 +46,49 @@ static void check_errors(tr_unit *u, TSNode n)
     for (uint32_t i = 0; i < k; i++) check_errors(u, ts_node_child(n, i));
 }
 
-/* Respells __goc_chan_N as its C type, recursively. */
+/* With column marks: whether the text before s[at] (from pos on, given
+ * the state at pos) is inside a verbatim run, and where it started: raw
+ * offset *v_raw is spelled offset *v_sp. */
+static void track_marks(const char *s, size_t pos, size_t at, int *in_v, size_t *v_raw, size_t *v_sp)
+{
+    const char *m = at > pos ? memrchr(s + pos, TR_MARK, at - pos) : NULL;
+    if (!m) return;
+    *in_v = m[1] == 'V';
+    if (!*in_v) return;
+    size_t n = 0, i = (size_t)(m - s) + 2;
+    while (s[i] >= '0' && s[i] <= '9') n = n * 10 + (size_t)(s[i++] - '0');
+    *v_sp = n;
+    *v_raw = i + 1;
+}
+
+/* Respells __goc_chan_N as its C type, recursively.  Inside a verbatim
+ * run (column marks), the respelling is marked as generated text standing
+ * for the name, and the run resumes after it. */
 static void expand_chans(tr_unit *u, const char *s, size_t n, tr_buf *out)
 {
-    size_t pos = 0;
+    size_t pos = 0, v_raw = 0, v_sp = 0;
+    int in_v = 0;
     for (;;) {
         const char *hit = memmem(s + pos, n - pos, "__goc_chan_", 11);
         if (!hit) break;
         size_t at = (size_t)(hit - s);
+        if (u->marks) track_marks(s, pos, at, &in_v, &v_raw, &v_sp);
         tr_buf_add(out, s + pos, at - pos);
         size_t j = at + 11;
         int id = 0;
         while (j < n && s[j] >= '0' && s[j] <= '9') id = id * 10 + (s[j++] - '0');
         if (id >= u->sp->nchans) { tr_buf_add(out, s + at, j - at); pos = j; continue; }
+        if (in_v) tr_buf_mark(out, 'A', (uint32_t)(v_sp + at - v_raw), 1);
         tr_chan_type *c = &u->sp->chans[id];
         tr_buf_puts(out, "__typeof__(__typeof__(");
         expand_chans(u, c->elem, strlen(c->elem), out);
         tr_buf_puts(out, c->dir == CHAN_SEND ? ") (*const *)[1])"
                          : c->dir == CHAN_RECV ? ") (*volatile *)[1])" : ") (**)[1])");
+        if (in_v) {
+            v_sp += j - v_raw;
+            v_raw = j;
+            tr_buf_mark(out, 'V', (uint32_t)v_sp, 1);
+        }
         pos = j;
     }
     tr_buf_add(out, s + pos, n - pos);
@@ -82,6 +107,7 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
     tr_buf_puts(out, "#include <goc_lang.h>\n#line 1 ");
     tr_buf_c_string(out, u->opt->in_path);
     tr_buf_puts(out, "\n");
+    if (u->marks) tr_buf_mark(out, 'E', 0, 0);
     tr_buf raw = { 0 };
     tr_buf_add(&raw, body.s, body.n);
     tr_buf_add(&raw, u->post.s, u->post.n);
@@ -94,6 +120,35 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
     expand_chans(u, raw.s ? raw.s : "", raw.n, out);
     free(raw.s);
     free(body.s);
+}
+
+/* The name of a function definition's declarator, or NULL. */
+static char *function_name(tr_unit *u, TSNode fn)
+{
+    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
+    while (!ts_node_is_null(d) && !tr_node_is(d, "identifier"))
+        d = tr_node_is(d, "parenthesized_declarator") ? ts_node_named_child(d, 0)
+                                                     : ts_node_child_by_field_name(d, "declarator", 10);
+    return ts_node_is_null(d) ? NULL : tr_node_text(u, d);
+}
+
+/* Strips the column marks off the stage-2 output into a map, with the
+ * names the user knows for the renamed main and the go-block thunks. */
+static tr_colmap *make_colmap(tr_unit *u, tr_buf *out)
+{
+    tr_colmap *m = tr_colmap_build(out, u->sp, u->diag->src, u->diag->len, u->opt->in_path);
+    if (u->has_main) tr_colmap_name(m, "__goc_user_main", "main");
+    for (int i = 0; i < u->nctxs; i++) {
+        tr_ctx *c = &u->ctxs[i];
+        if (!c->is_go) continue;
+        char internal[64], *fn = function_name(u, u->ctxs[c->top].fn), *shown = NULL;
+        snprintf(internal, sizeof internal, "__goc_gb%u_run", ts_node_start_byte(c->body));
+        if (asprintf(&shown, "go block in %s", fn ? fn : "a function") < 0) abort();
+        tr_colmap_name(m, internal, shown);
+        free(shown);
+        free(fn);
+    }
+    return m;
 }
 
 static void passthrough(const tr_options *o, const char *src, size_t len, tr_buf *out)
@@ -130,6 +185,14 @@ static void unit_free(tr_unit *u)
 
 int tr_translate(const tr_options *opt, const char *src, size_t len, char **out, size_t *out_len)
 {
+    return tr_translate_mapped(opt, src, len, out, out_len, NULL);
+}
+
+int tr_translate_mapped(const tr_options *opt, const char *src, size_t len,
+                        char **out, size_t *out_len, tr_colmap **map)
+{
+    tr_colmap *cm = NULL;
+    if (map) *map = NULL;
     tr_diag diag = { opt->in_path, src, len, 0 };
     tr_spelled sp;
     *out = NULL;
@@ -167,7 +230,9 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
         }
         if (opt->escape_report) tr_escape_report(&u);
         u.has_main = 0;
+        u.marks = map && !memchr(sp.text, TR_MARK, sp.len);
         emit_stage(&u, 2, wrap_main, &result);
+        if (u.marks) cm = make_colmap(&u, &result);
     }
     ts_tree_delete(u.tree);
     ts_parser_delete(parser);
@@ -175,9 +240,11 @@ int tr_translate(const tr_options *opt, const char *src, size_t len, char **out,
     tr_spelled_free(&sp);
     if (diag.errors) {
         free(result.s);
+        tr_colmap_free(cm);
         return diag.errors;
     }
     *out = result.s;
     *out_len = result.n;
+    if (map) *map = cm;
     return 0;
 }

@@ -11,6 +11,12 @@
  * visit lists the function-like macros expanded in the main file: the
  * escape analysis (escape.c) cannot see what a macro does to the variables
  * passed to it.
+ *
+ * A program with errors: a probe whose initializer is in error (an
+ * undeclared name in a go call's argument) is left out, and the parse's
+ * error count is kept; the lowering then stands in a type that compiles
+ * for the unknown one (lower_go.c), and the C compiler reports the real
+ * error where it is.
  */
 #include "lower.h"
 
@@ -45,8 +51,10 @@ static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData
     if (clang_getCursorKind(c) == CXCursor_VarDecl) {
         CXString name = clang_getCursorSpelling(c);
         const char *s = clang_getCString(name);
-        if (!strncmp(s, "__goc_", 6)) {
-            CXType t = clang_getCanonicalType(clang_getCursorType(c));
+        CXType t = clang_getCanonicalType(clang_getCursorType(c));
+        /* a probe whose initializer has an error has no type: left out */
+        if (!strncmp(s, "__goc_", 6) && !clang_isInvalidDeclaration(c) &&
+            t.kind != CXType_Invalid && t.kind != CXType_Auto) {
             CXString ts = clang_getTypeSpelling(t);
             tr_types *o = v->out;
             o->names = realloc(o->names, (size_t)(o->n + 1) * sizeof *o->names);
@@ -77,6 +85,11 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
                                                       CXTranslationUnit_KeepGoing |
                                                       CXTranslationUnit_DetailedPreprocessingRecord, &tu);
     if (rc == CXError_Success && tu) {
+        for (unsigned i = 0, n = clang_getNumDiagnostics(tu); i < n; i++) {
+            CXDiagnostic d = clang_getDiagnostic(tu, i);
+            if (clang_getDiagnosticSeverity(d) >= CXDiagnostic_Error) out->errors++;
+            clang_disposeDiagnostic(d);
+        }
         visit v = { out };
         clang_visitChildren(clang_getTranslationUnitCursor(tu), visitor, &v);
         clang_disposeTranslationUnit(tu);
