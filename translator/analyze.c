@@ -145,7 +145,8 @@ static void use_ident(walk *w, TSNode n)
         tr_var *v = &u->vars[w->scope[i]];
         if (strlen(v->name) == len && !memcmp(v->name, u->s + a, len)) {
             ref_put(u, (uint32_t)a, w->scope[i]);
-            if (v->ctx != w->ctx && v->ctx >= 0 && u->ctxs[w->ctx].top == u->ctxs[v->ctx].top)
+            if (v->ctx != w->ctx && v->ctx >= 0 && u->ctxs[w->ctx].top == u->ctxs[v->ctx].top &&
+                v->kind != VAR_CONST)
                 capture(u, w->ctx, w->scope[i]);
             return;
         }
@@ -176,10 +177,54 @@ static int scalar_type(tr_unit *u, TSNode type)
 
 /* The shape of a declared var from its declaration's type node and its
  * declarator (the declarator proper, not the init_declarator). */
-static enum var_shape shape_of(tr_unit *u, TSNode type, TSNode d, int is_param)
+/* Typedef names of array types: jmp_buf and its kin, and those this file
+ * declares (`typedef int vec[4];`).  A var of such a type decays like an
+ * array. */
+static int array_typedef(tr_unit *u, TSNode type)
 {
+    static const char *const known[] = { "jmp_buf", "sigjmp_buf", "va_list", "__builtin_va_list",
+                                         "__gnuc_va_list", NULL };
+    if (!tr_node_is(type, "type_identifier")) return 0;
+    for (int i = 0; known[i]; i++)
+        if (tr_text_is(u, type, known[i])) return 1;
+    for (int i = 0; i < u->narray_typedefs; i++)
+        if (tr_text_is(u, type, u->array_typedefs[i])) return 1;
+    return 0;
+}
+
+void tr_collect_array_typedefs(tr_unit *u, TSNode n)
+{
+    if (tr_node_is(n, "type_definition")) {
+        uint32_t k = ts_node_named_child_count(n);
+        for (uint32_t i = 0; i < k; i++) {
+            TSNode d = ts_node_named_child(n, i);
+            while (tr_node_is(d, "parenthesized_declarator")) d = ts_node_named_child(d, 0);
+            if (!tr_node_is(d, "array_declarator")) continue;
+            TSNode id = d;
+            while (!ts_node_is_null(id) && !tr_node_is(id, "type_identifier"))
+                id = ts_node_child_by_field_name(id, "declarator", 10);
+            if (ts_node_is_null(id)) continue;
+            u->array_typedefs = realloc(u->array_typedefs, sizeof(char *) * (size_t)(u->narray_typedefs + 1));
+            u->array_typedefs[u->narray_typedefs++] = tr_node_text(u, id);
+        }
+        return;
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) tr_collect_array_typedefs(u, ts_node_named_child(n, i));
+}
+
+/* The shape of a declared var from its declaration's type node and its
+ * declarator (the declarator proper, not the init_declarator); *dims
+ * counts an array's dimensions, *elem_array tells that p[i] or *p of a
+ * pointer may be an array. */
+static enum var_shape shape_of(tr_unit *u, TSNode type, TSNode d, int is_param, int *dims, int *elem_array)
+{
+    int arr_t = array_typedef(u, type);
+    *dims = 0;
+    *elem_array = 0;
     if (tr_node_is(d, "identifier")) {
         if (scalar_type(u, type)) return SHAPE_SCALAR;
+        if (arr_t) { *dims = 1; return is_param ? SHAPE_POINTER : SHAPE_ARRAY; }
         if (tr_node_is(type, "type_identifier")) {
             char *t = tr_node_text(u, type);
             int chan = !strncmp(t, "__goc_chan_", 11);
@@ -188,12 +233,63 @@ static enum var_shape shape_of(tr_unit *u, TSNode type, TSNode d, int is_param)
         }
         return SHAPE_OTHER;
     }
-    if (tr_node_is(d, "array_declarator")) return is_param ? SHAPE_POINTER : SHAPE_ARRAY;
+    if (tr_node_is(d, "array_declarator")) {
+        TSNode a = d;
+        while (tr_node_is(a, "array_declarator")) { (*dims)++; a = ts_node_child_by_field_name(a, "declarator", 10); }
+        if (!tr_node_is(a, "identifier")) {   /* int (*p)[3]: a pointer to arrays */
+            *elem_array = 1;
+            *dims = 0;
+            return SHAPE_OTHER;
+        }
+        *dims += arr_t;
+        if (!is_param) return SHAPE_ARRAY;
+        *elem_array = *dims > 1;   /* int m[][3] is a pointer to arrays */
+        return SHAPE_POINTER;
+    }
     if (tr_node_is(d, "pointer_declarator")) {
         while (tr_node_is(d, "pointer_declarator")) d = ts_node_child_by_field_name(d, "declarator", 10);
+        if (tr_node_is(d, "array_declarator")) {   /* T *a[n] */
+            *dims = 1;
+            return is_param ? SHAPE_POINTER : SHAPE_ARRAY;
+        }
+        *elem_array = arr_t;   /* row_t *rp */
         return tr_node_is(d, "identifier") ? SHAPE_POINTER : SHAPE_OTHER;
     }
+    *elem_array = 1;
     return SHAPE_OTHER;
+}
+
+static int is_select_case(tr_unit *u, TSNode c)
+{
+    TSNode sw = ts_node_parent(ts_node_parent(c));
+    return tr_node_is(sw, "switch_statement") &&
+           tr_text_is(u, ts_node_child_by_field_name(sw, "condition", 9), "(__goc_select)");
+}
+
+/* The block a declaration's names live in: its parent, except that a
+ * declaration after `case X:` of a C switch lives in the whole switch body
+ * (a select's cases are scopes of their own). */
+static TSNode scope_of(tr_unit *u, TSNode decl)
+{
+    TSNode p = ts_node_parent(decl);
+    while (tr_node_is(p, "case_statement") && !is_select_case(u, p)) p = ts_node_parent(p);
+    return p;
+}
+
+/* static and extern locals have one address for the whole program: they
+ * are never boxed or copied, and a go block reaches them through that
+ * address. */
+static int static_storage(tr_unit *u, TSNode decl)
+{
+    uint32_t k = ts_node_named_child_count(decl);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_named_child(decl, i);
+        if (tr_node_is(c, "storage_class_specifier") &&
+            (tr_text_is(u, c, "static") || tr_text_is(u, c, "extern") || tr_text_is(u, c, "_Thread_local") ||
+             tr_text_is(u, c, "__thread")))
+            return 1;
+    }
+    return 0;
 }
 
 static void set_name(walk *w, int v, TSNode name)
@@ -242,11 +338,10 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
             tr_var *x = &w->u->vars[v];
             x->decl_end = ts_node_end_byte(decl);
             TSNode type = ts_node_child_by_field_name(decl, "type", 4);
-            x->shape = shape_of(w->u, type, d, 0);
-            for (TSNode a = d; tr_node_is(a, "array_declarator"); a = ts_node_child_by_field_name(a, "declarator", 10))
-                x->dims++;
+            x->shape = shape_of(w->u, type, d, 0, &x->dims, &x->elem_array);
             if (x->shape == SHAPE_CHAN) x->chan_id = atoi(w->u->s + ts_node_start_byte(type) + 11);
-            TSNode scope = ts_node_parent(decl);   /* a block, or a for statement */
+            TSNode scope = scope_of(w->u, decl);   /* a block, or a for statement */
+            x->is_static = static_storage(w->u, decl);
             x->scope_from = ts_node_start_byte(scope);
             x->scope_to = ts_node_end_byte(scope);
             set_name(w, v, name);
@@ -283,7 +378,7 @@ static void walk_function(walk *w, TSNode fn)
             x->box_from = x->scope_from = ts_node_start_byte(body);
             x->box_to = x->scope_to = ts_node_end_byte(body);
             x->shape = shape_of(w->u, ts_node_child_by_field_name(p, "type", 4),
-                                ts_node_child_by_field_name(p, "declarator", 10), 1);
+                                ts_node_child_by_field_name(p, "declarator", 10), 1, &x->dims, &x->elem_array);
             set_name(w, v, name);
         }
     }
@@ -298,22 +393,41 @@ static int label_is(tr_unit *u, TSNode n, const char *name)
     return !ts_node_is_null(l) && tr_text_is(u, l, name);
 }
 
-/* A goc_new call: an object in the innermost block around it. */
+/* The innermost block around node n (C11 6.8: a compound statement, and
+ * also each sub-statement of if, switch, while, do and for, and a for
+ * statement itself): a compound literal there dies when it ends. */
+static TSNode block_of(TSNode n)
+{
+    for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); n = p, p = ts_node_parent(p)) {
+        if (tr_node_is(p, "compound_statement")) return p;
+        const char *t = ts_node_type(p);
+        int sub = !strcmp(t, "if_statement") || !strcmp(t, "else_clause") || !strcmp(t, "while_statement") ||
+                  !strcmp(t, "do_statement") || !strcmp(t, "switch_statement");
+        if (sub && !tr_node_is(n, "parenthesized_expression") && !tr_node_is(n, "else_clause") &&
+            !ts_node_eq(n, ts_node_child_by_field_name(p, "condition", 9)))
+            return n;
+        if (!strcmp(t, "for_statement"))
+            return ts_node_eq(n, ts_node_child_by_field_name(p, "body", 4)) ? n : p;
+    }
+    return n;
+}
+
+/* A goc_new call: an object in the innermost block around it.  Its name
+ * for the report is the text between `__goc_new((__typeof__(` and `) *)0)`. */
 static void new_object(walk *w, TSNode call)
 {
     tr_unit *u = w->u;
-    TSNode block = ts_node_parent(call);
-    while (!ts_node_is_null(block) && !tr_node_is(block, "compound_statement") &&
-           !tr_node_is(block, "for_statement"))
-        block = ts_node_parent(block);
-    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    TSNode cast = ts_node_named_child(args, 0);              /* (__typeof__(T) *)0 */
-    TSNode spec = ts_node_child_by_field_name(ts_node_child_by_field_name(cast, "type", 4), "type", 4);
-    TSNode type = ts_node_child_by_field_name(spec, "type", 4);  /* T */
-    char *tt = ts_node_is_null(type) ? strdup("?") : tr_node_text(u, type);
+    TSNode block = block_of(call);
+    size_t a = ts_node_start_byte(call), b = ts_node_end_byte(call);
+    const char *open = "__goc_new((__typeof__(", *close = ") *)0)";
     char *name = NULL;
-    if (asprintf(&name, "goc_new(%s)", tt) < 0) abort();
-    free(tt);
+    size_t no = strlen(open), nc = strlen(close);
+    if (b - a >= no + nc && !memcmp(u->s + a, open, no) && !memcmp(u->s + b - nc, close, nc)) {
+        if (asprintf(&name, "goc_new(%.*s)", (int)(b - a - no - nc), u->s + a + no) < 0) abort();
+    } else if (b - a > 11) {   /* __goc_new(typeof(E)) */
+        if (asprintf(&name, "goc_new(%.*s)", (int)(b - a - 11), u->s + a + 10) < 0) abort();
+    } else
+        name = strdup("goc_new(?)");
     int saved = w->nscope;
     int v = new_var(w, name, VAR_NEW);
     w->nscope = saved;                     /* not a name in scope */
@@ -337,8 +451,7 @@ static void walk_node(walk *w, TSNode n)
         declare(w, n, VAR_DECL);
         for (size_t v = before; v < (size_t)u->nvars; v++) {
             u->vars[v].box_from = ts_node_end_byte(n);
-            TSNode parent = ts_node_parent(n);
-            u->vars[v].box_to = ts_node_end_byte(parent);
+            u->vars[v].box_to = ts_node_end_byte(scope_of(u, n));
         }
         return;
     }
@@ -416,7 +529,19 @@ static void walk_node(walk *w, TSNode n)
             free(lt);
         }
         walk_children(w, n);
-        w->nscope = saved;
+        if (is_select_case(u, n)) w->nscope = saved;   /* a C case is no scope */
+        return;
+    }
+    if (!strcmp(t, "enumerator")) {   /* a constant that may shadow a local */
+        TSNode name = ts_node_child_by_field_name(n, "name", 4);
+        TSNode value = ts_node_child_by_field_name(n, "value", 5);
+        if (!ts_node_is_null(value)) walk_node(w, value);
+        if (!ts_node_is_null(name)) {
+            char *nm = tr_node_text(u, name);
+            int v = new_var(w, nm, VAR_CONST);
+            free(nm);
+            u->vars[v].pos = ts_node_start_byte(name);
+        }
         return;
     }
     if (!strcmp(t, "call_expression")) {   /* close/len/cap: is the operand a channel? */
@@ -436,6 +561,7 @@ static void walk_node(walk *w, TSNode n)
 void tr_analyze(tr_unit *u)
 {
     walk w = { .u = u, .ctx = -1 };
+    tr_collect_array_typedefs(u, ts_tree_root_node(u->tree));
     walk_node(&w, ts_tree_root_node(u->tree));
     free(w.scope);
     for (int c = 0; c < u->nctxs; c++)   /* go blocks: the types of their captures */

@@ -10,12 +10,11 @@
  *
  *   v (a local)      pts(v), plus v itself when v is an array (it decays)
  *   &L               the objects L may designate
- *   *E, E[i], E->f   the contents of A(E), and for E[i] and E->f also A(E)
- *                    when the element or field may itself be an array that
- *                    decays (E is not a one-dimensional array or pointer
- *                    declared here; a field of that name is declared as an
- *                    array, or not declared in this file).  *E of a pointer
- *                    to an array is the one load taken to be no array.
+ *   *E, E[i], E->f   the contents of A(E), and also A(E) when the element
+ *                    or field may itself be an array that decays (E is not
+ *                    declared here as a one-dimensional array or a pointer
+ *                    to non-arrays; a field of that name is declared as an
+ *                    array, or not declared in this file)
  *   E.f              A(E), plus the object E designates if f may be an array
  *   f(args)          the union over args (f may return one of them)
  *   goc_new(T)       its VAR_NEW object
@@ -71,6 +70,8 @@ typedef struct esc {
     int ctx;              /* context being walked */
     int first;            /* first pass: count assignments, captures */
     uint32_t update_of;   /* walking the update clause of the for statement here */
+    int in_defer;         /* walking a defer statement */
+    int has_goto;         /* the function has a goto: blocks may be re-entered */
     int changed;
 } esc;
 
@@ -94,7 +95,9 @@ static void row_or(esc *s, word *dst, const word *src)
 static int local(esc *s, TSNode n)
 {
     int v = tr_ref_lookup(s->u, ts_node_start_byte(n));
-    return v >= s->v0 && v < s->v0 + s->n ? v - s->v0 : -1;
+    if (v < s->v0 || v >= s->v0 + s->n) return -1;
+    tr_var *x = &s->u->vars[v];
+    return x->kind == VAR_CONST || x->is_static ? -1 : v - s->v0;   /* like globals */
 }
 
 static tr_var *var(esc *s, int l) { return &s->u->vars[s->v0 + l]; }
@@ -113,6 +116,16 @@ static int op_is(esc *s, TSNode n, const char *op)
 /* ---- A(E) and the objects an lvalue designates ------------------------------ */
 
 static void addrs(esc *s, TSNode e, word *out);
+
+/* A function-like macro, by libclang's list (stage 2 only). */
+static int is_macro(esc *s, TSNode f)
+{
+    if (!s->u->types.asked || !tr_node_is(f, "identifier")) return 0;
+    char *name = tr_node_text(s->u, f);
+    int m = tr_is_macro(s->u, name);
+    free(name);
+    return m;
+}
 
 static void contents(esc *s, const word *set, word *out)
 {
@@ -192,7 +205,8 @@ static int element_may_be_array(esc *s, TSNode e)
     int l = tr_node_is(e, "identifier") ? local(s, e) : -1;
     if (l < 0) return 1;
     tr_var *x = var(s, l);
-    return x->shape == SHAPE_OTHER || x->shape == SHAPE_CHAN || (x->shape == SHAPE_ARRAY && x->dims > 1);
+    return x->shape == SHAPE_OTHER || x->shape == SHAPE_CHAN || x->elem_array ||
+           (x->shape == SHAPE_ARRAY && x->dims > 1);
 }
 
 /* The objects lvalue E designates into out; *nonlocal is set when E may
@@ -252,7 +266,7 @@ static void addrs(esc *s, TSNode e, word *out)
     if (!strcmp(t, "pointer_expression")) {
         TSNode a = field(e, "argument");
         if (op_is(s, e, "&")) { int nl = 0; lvals(s, a, out, &nl); }
-        else through(s, a, out, 0);   /* a pointer to an array is rare: see the header */
+        else through(s, a, out, element_may_be_array(s, a));
         return;
     }
     if (!strcmp(t, "field_expression")) {
@@ -273,6 +287,11 @@ static void addrs(esc *s, TSNode e, word *out)
         if (tr_text_is(s->u, f, "__goc_new")) { int l = local(s, e); if (l >= 0) add(out, l); return; }
         if (tr_text_is(s->u, f, "__goc_recv") || tr_text_is(s->u, f, "__goc_make")) return;
         addrs(s, field(e, "arguments"), out);
+        if (is_macro(s, f)) {   /* REF(x) may be &x: the objects it names */
+            TSNode args = field(e, "arguments");
+            uint32_t k = ts_node_named_child_count(args);
+            for (uint32_t i = 0; i < k; i++) { int nl = 0; lvals(s, ts_node_named_child(args, i), out, &nl); }
+        }
         return;
     }
     if (!strcmp(t, "assignment_expression") || !strcmp(t, "comma_expression")) {
@@ -359,12 +378,6 @@ static int scalar_text(const char *t)
     return 1;
 }
 
-/* libclang's canonical spelling of an arithmetic type. */
-static int arithmetic_type(const char *t)
-{
-    return t && !strpbrk(t, "*[(") && strncmp(t, "struct ", 7) && strncmp(t, "union ", 6);
-}
-
 static void send(esc *s, TSNode call)
 {
     TSNode args = field(call, "arguments");
@@ -384,10 +397,9 @@ static int keeps_nothing(esc *s, TSNode f)
 {
     static const char *const names[] = { "printf", "fprintf", "sprintf", "snprintf", "vprintf",
         "vfprintf", "vsnprintf", "puts", "fputs", "putchar", "fputc", "fwrite", "fread", "scanf",
-        "sscanf", "fscanf", "fgets", "memset", "memcpy", "memmove", "memcmp", "strlen", "strcmp",
-        "strncmp", "strcpy", "strncpy", "strcat", "strncat", "strchr", "strrchr", "strstr",
-        "strtol", "strtoul", "strtoll", "strtoull", "strtod", "atoi", "atol", "qsort", "bsearch",
-        "assert", "abort", "exit", "write", "read", NULL };
+        "sscanf", "fscanf", "fgets", "memset", "memcmp", "strlen", "strcmp", "strncmp", "strcpy",
+        "strncpy", "strcat", "strncat", "strchr", "strrchr", "strstr", "atoi", "atol", "qsort",
+        "bsearch", "assert", "abort", "exit", "write", "read", NULL };
     if (!tr_node_is(f, "identifier")) return 0;
     char *t = tr_node_text(s->u, f);
     int ok = 0;
@@ -395,7 +407,7 @@ static int keeps_nothing(esc *s, TSNode f)
     /* the runtime's sync and channel calls copy values and keep no pointer */
     ok = ok || !strncmp(t, "goc_mutex_", 10) || !strncmp(t, "goc_rwmutex_", 12) ||
          !strncmp(t, "goc_waitgroup_", 14) ||
-         (!strncmp(t, "goc_cond_", 9) && strcmp(t, "goc_cond_init")) || !strcmp(t, "goc_chan_send") || !strcmp(t, "goc_chan_recv") ||
+         (!strncmp(t, "goc_cond_", 9) && strcmp(t, "goc_cond_init")) || !strcmp(t, "goc_chan_recv") ||
          !strncmp(t, "goc_atomic", 10) || !strncmp(t, "atomic_", 7) || !strncmp(t, "__atomic_", 9) ||
          !strncmp(t, "__sync_", 7);
     free(t);
@@ -405,16 +417,95 @@ static int keeps_nothing(esc *s, TSNode f)
 /* Arguments of an ordinary call: a goc_new object reachable from them
  * escapes (the callee may keep it: goc_new promises a heap lifetime);
  * locals do not (SPEC §8). */
+static TSNode arg_n(TSNode call, uint32_t i)
+{
+    TSNode args = field(call, "arguments");
+    uint32_t n = ts_node_named_child_count(args), k = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        TSNode a = ts_node_named_child(args, j);
+        if (tr_node_is(a, "comment")) continue;
+        if (k++ == i) return a;
+    }
+    return (TSNode){ 0 };
+}
+
+/* memcpy(dst, src, n) and the raw channel sends copy what src points to:
+ * into the local objects dst points to, or else into a sink. */
+static void copy_contents(esc *s, TSNode dst, TSNode src)
+{
+    word *a = row_new(s), *c = row_new(s), *d = row_new(s);
+    addrs(s, src, a);
+    contents(s, a, c);
+    int only_locals = 0;
+    while (tr_node_is(dst, "cast_expression") || tr_node_is(dst, "parenthesized_expression"))
+        dst = tr_node_is(dst, "cast_expression") ? field(dst, "value") : ts_node_named_child(dst, 0);
+    if (!ts_node_is_null(dst) && tr_node_is(dst, "pointer_expression") && op_is(s, dst, "&")) {
+        int nl = 0;
+        lvals(s, field(dst, "argument"), d, &nl);
+        only_locals = !nl;
+    } else if (tr_node_is(dst, "identifier")) {
+        int l = local(s, dst);
+        if (l >= 0 && var(s, l)->shape == SHAPE_ARRAY) { add(d, l); only_locals = 1; }
+    }
+    if (only_locals) {
+        for (int l = 0; l < s->n; l++)
+            if (has(d, l)) flow_into(s, l, c);
+    } else
+        sink(s, c);
+    free(a);
+    free(c);
+    free(d);
+}
+
+/* Calls that start code which may outlive the frame: their arguments are
+ * a sink, like a go statement's. */
+static int spawns(esc *s, TSNode f)
+{
+    static const char *const names[] = { "goc_go", "goc_go_at", "pthread_create", "thrd_create",
+                                         "goc_timer_after_func", NULL };
+    for (int i = 0; names[i]; i++)
+        if (tr_text_is(s->u, f, names[i])) return 1;
+    return 0;
+}
+
+/* Arguments of an ordinary call: a goc_new object reachable from them
+ * escapes (the callee may keep it: goc_new promises a heap lifetime);
+ * locals do not (SPEC §8).  The callee may store any argument's addresses
+ * through a `&v` argument (strtol's end pointer, out-parameters). */
 static void call_args(esc *s, TSNode call)
 {
     TSNode f = field(call, "function");
-    int spawn = tr_text_is(s->u, f, "goc_go") || tr_text_is(s->u, f, "goc_go_at") ||
-                tr_text_is(s->u, f, "pthread_create");   /* may outlive the frame */
+    int spawn = spawns(s, f);
+    if (tr_text_is(s->u, f, "memcpy") || tr_text_is(s->u, f, "memmove")) {
+        copy_contents(s, arg_n(call, 0), arg_n(call, 1));
+        return;
+    }
+    if (tr_text_is(s->u, f, "goc_chan_send") || tr_text_is(s->u, f, "goc_chan_try_send")) {
+        word *a = row_new(s), *c = row_new(s);
+        addrs(s, arg_n(call, 1), a);
+        contents(s, a, c);
+        sink(s, c);
+        free(a);
+        free(c);
+        return;
+    }
     if (!spawn && keeps_nothing(s, f)) return;
     word *a = row_new(s);
     addrs(s, field(call, "arguments"), a);
     if (spawn) { sink(s, a); free(a); return; }
     note_flowed(s, a);
+    TSNode args = field(call, "arguments");
+    uint32_t na = ts_node_named_child_count(args);
+    for (uint32_t i = 0; i < na; i++) {   /* out-parameters */
+        TSNode x = ts_node_named_child(args, i);
+        if (!tr_node_is(x, "pointer_expression") || !op_is(s, x, "&")) continue;
+        word *d = row_new(s);
+        int nl = 0;
+        lvals(s, field(x, "argument"), d, &nl);
+        for (int l = 0; l < s->n; l++)
+            if (has(d, l)) flow_into(s, l, a);
+        free(d);
+    }
     for (int again = 1; again;) {   /* close over pts */
         again = 0;
         for (int l = 0; l < s->n; l++)
@@ -445,7 +536,7 @@ static void go_call(esc *s, TSNode stmt)
         if (tr_node_is(arg, "comment")) continue;
         char probe[64];
         snprintf(probe, sizeof probe, "__goc_gc%u_%u", id, k++);
-        if (s->u->types.asked && arithmetic_type(tr_type_of(s->u, probe))) continue;
+        if (s->u->types.asked && tr_type_is_arithmetic(s->u, probe)) continue;
         addrs(s, arg, a);
     }
     sink(s, a);
@@ -514,6 +605,23 @@ static void defer_uses(esc *s, TSNode block, TSNode n, tr_dcap *dc)
     for (uint32_t i = 0; i < k; i++) defer_uses(s, block, ts_node_named_child(n, i), dc);
 }
 
+/* What a deferred call or block uses runs at the function's exit, after
+ * the nested blocks it was written in have ended (or been re-entered by a
+ * later iteration): objects of those blocks that it reaches escape. */
+static void defer_sink(esc *s, const word *a)
+{
+    TSNode body = s->u->ctxs[s->ctx].body;
+    for (int l = 0; l < s->n; l++) {
+        if (!has(a, l)) continue;
+        tr_var *x = var(s, l);
+        int nested = x->kind == VAR_NEW ? x->scope_from != ts_node_start_byte(body) : !in_ctx_body(s, x);
+        if (nested && !has(s->escapes, l)) {
+            add(s->escapes, l);
+            s->changed = 1;
+        }
+    }
+}
+
 static void defer_stmt(esc *s, TSNode n)
 {
     TSNode body = ts_node_named_child(n, 1);
@@ -526,7 +634,19 @@ static void defer_stmt(esc *s, TSNode n)
             u->dcaps[u->ndcaps++] = dc;
         }
     }
+    if (!tr_node_is(body, "compound_statement")) {   /* defer f(args): args used at the exit */
+        TSNode call = tr_node_is(body, "expression_statement") ? ts_node_named_child(body, 0) : body;
+        if (tr_node_is(call, "call_expression")) {
+            word *a = row_new(s);
+            addrs(s, field(call, "function"), a);
+            addrs(s, field(call, "arguments"), a);
+            defer_sink(s, a);
+            free(a);
+        }
+    }
+    s->in_defer++;
     walk_children(s, n);
+    s->in_defer--;
 }
 
 /* A write to the var l: the update clause of a `for` does not count for
@@ -575,6 +695,11 @@ static void walk(esc *s, TSNode n)
             word *a = row_new(s);
             addrs(s, n, a);
             sink(s, a);
+            free(a);
+        } else if (l >= 0 && s->in_defer) {   /* read at the exit */
+            word *a = row_new(s);
+            addrs(s, n, a);
+            defer_sink(s, a);
             free(a);
         }
         return;
@@ -631,6 +756,11 @@ static void walk(esc *s, TSNode n)
             if (tr_is_macro(u, name)) macro_args(s, field(n, "arguments"));
             free(name);
         }
+        if (tr_text_is(u, f, "__goc_recvok"))   /* v, ok = <-c writes v and ok */
+            for (uint32_t i = 0; i < 2; i++) {
+                int l = written(s, arg_n(n, i));
+                if (l >= 0) count_write(s, l, &var(s, l)->assigned);
+            }
         if (tr_text_is(u, f, "__goc_send")) send(s, n);
         else if (!tr_text_is(u, f, "__goc_new") && !tr_text_is(u, f, "__goc_recv") &&
                  !tr_text_is(u, f, "__goc_recvok") && !tr_text_is(u, f, "__goc_make"))
@@ -681,13 +811,29 @@ static void decide(esc *s)
     for (int l = 0; l < s->n; l++) {
         tr_var *x = var(s, l);
         x->escapes = has(s->escapes, l);
-        if (x->kind == VAR_NEW) continue;
+        if (x->kind == VAR_NEW || x->kind == VAR_CONST) continue;
+        if (x->is_static) {   /* captured through its fixed address */
+            x->escapes = x->cap_copy = 0;
+            x->boxed = x->cap_go || x->cap_defer;
+            continue;
+        }
         int captured = x->cap_go || x->cap_defer;
         x->cap_copy = captured && copyable(x);
         x->boxed = x->escapes || (captured && !x->cap_copy);
     }
     for (int l = 0; l < s->n; l++)
-        if (var(s, l)->kind == VAR_NEW) var(s, l)->escapes = new_escapes(s, l);
+        if (var(s, l)->kind == VAR_NEW) var(s, l)->escapes = s->has_goto || new_escapes(s, l);
+}
+
+/* A goto may re-enter a block without leaving it: the same compound
+ * literal would then serve two goc_new calls. */
+static int has_goto(TSNode n)
+{
+    if (tr_node_is(n, "goto_statement")) return 1;
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++)
+        if (has_goto(ts_node_named_child(n, i))) return 1;
+    return 0;
 }
 
 static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
@@ -699,6 +845,7 @@ static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
     s.escapes = row_new(&s);
     s.first = first;
     TSNode body = u->ctxs[fn].body;
+    s.has_goto = has_goto(body);
     do {
         s.changed = 0;
         walk(&s, body);
@@ -753,6 +900,7 @@ static void summary(tr_unit *u, line **ls, int *n)
     for (int v = 0; v < u->nvars; v++) {
         tr_var *x = &u->vars[v];
         if (x->kind == VAR_NEW) { x->escapes ? new_heap++ : new_stack++; continue; }
+        if (x->kind == VAR_CONST || x->is_static) continue;
         locals++;
         moved += x->boxed;
         if (x->cap_go || x->cap_defer) x->cap_copy ? copies++ : refs++;
@@ -774,6 +922,8 @@ void tr_escape_report(tr_unit *u)
         size_t at = tr_src_off(u, x->pos);
         if (x->kind == VAR_NEW)
             say(&ls, &n, at, fmt(x->escapes ? "%s escapes to heap" : "%s does not escape", x->name));
+        else if (x->kind == VAR_CONST || x->is_static)
+            continue;
         else if (x->boxed)
             say(&ls, &n, at, fmt("moved to heap: %s", x->name));
         else if (x->addr || (x->shape == SHAPE_ARRAY && x->flowed))

@@ -192,8 +192,11 @@ const char *tr_copy_val(em *e, int v, char *buf, size_t n)
 void tr_emit_box(em *e, int v)
 {
     const char *name = e->u->vars[v].name;
-    tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = goc_box(&%s, sizeof %s);",
-                  name, v, name, name);
+    if (e->u->vars[v].is_static)   /* one address already: a go block reaches it there */
+        tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = &%s;", name, v, name);
+    else
+        tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = goc_box(&%s, sizeof %s);",
+                      name, v, name, name);
 }
 
 static void emit_ident(em *e, TSNode n)
@@ -465,7 +468,13 @@ static const char *callee(tr_unit *u, TSNode call)
 static void emit_new(em *e, TSNode call)
 {
     TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    char *p = tr_emit_flat(e, ts_node_named_child(args, 0));
+    TSNode arg = ts_node_named_child(args, 0);
+    char *p = tr_emit_flat(e, arg);
+    if (!tr_node_is(arg, "cast_expression")) {   /* typeof(E): the type itself */
+        char *t = p;
+        if (asprintf(&p, "((__typeof__(%s) *)0)", t) < 0) abort();
+        free(t);
+    }
     int v = tr_ref_lookup(e->u, ts_node_start_byte(call));
     if (e->u->stage == 2 && v >= 0 && !e->u->vars[v].escapes)
         tr_buf_printf(e->out, "((__typeof__(%s))__builtin_memset(&(__typeof__(*%s)){0}, 0, sizeof *%s))", p, p, p);

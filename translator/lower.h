@@ -36,8 +36,10 @@ void tr_buf_printf(tr_buf *b, const char *fmt, ...) __attribute__((format(printf
 void tr_buf_c_string(tr_buf *b, const char *s);
 
 /* VAR_NEW is not a variable but a goc_new(T) call: an object the escape
- * analysis places on the stack or the heap like a variable. */
-enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE, VAR_NEW };
+ * analysis places on the stack or the heap like a variable.  VAR_CONST is
+ * an enumeration constant declared in a function: only a name that may
+ * shadow a variable. */
+enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE, VAR_NEW, VAR_CONST };
 
 /* What the declaration says of a var's type (analyze.c), for the escape
  * analysis: a scalar cannot hold an address; a scalar, pointer or channel
@@ -50,6 +52,8 @@ typedef struct tr_var {
     enum var_kind kind;
     enum var_shape shape;
     int dims;             /* SHAPE_ARRAY: its dimensions */
+    int elem_array;       /* v[i] / *v may itself be an array (SHAPE_POINTER) */
+    int is_static;        /* static, extern or thread-local: one fixed address */
     int boxed;            /* lives in a heap box (escape.c decides) */
     int cap_go;           /* used by a go block of another context */
     int cap_defer;        /* used by a defer block after its block ended */
@@ -88,6 +92,7 @@ typedef struct tr_ctx {
 
 typedef struct tr_types {     /* name -> type spelling, from libclang */
     char **names, **types;
+    char *arith;              /* the type is a builtin arithmetic type or an enum */
     int n;
     char **macros;            /* function-like macros expanded in the file */
     int nmacros;
@@ -107,6 +112,8 @@ typedef struct tr_unit {
     int nboxed;
     int type_questions;       /* go thunks and close/len/cap calls that need libclang */
     struct tr_fields *fields; /* escape.c's table of struct fields */
+    char **array_typedefs;    /* typedef names of array types in this file */
+    int narray_typedefs;
     tr_dcap *dcaps;           /* defer blocks with captures */
     int ndcaps;
     tr_ctx *ctxs;
@@ -127,6 +134,7 @@ typedef struct tr_unit {
 
 /* analyze.c */
 void tr_analyze(tr_unit *u);
+void tr_collect_array_typedefs(tr_unit *u, TSNode root);
 int tr_ref_lookup(tr_unit *u, uint32_t off);
 int tr_ctx_of_go(tr_unit *u, TSNode block);
 
@@ -166,6 +174,7 @@ void tr_colmap_name(tr_colmap *m, const char *internal, const char *shown);
 void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out);
 const char *tr_type_of(tr_unit *u, const char *name);
 int tr_is_macro(tr_unit *u, const char *name);
+int tr_type_is_arithmetic(tr_unit *u, const char *name);
 int tr_is_chan_type(const char *spelling);
 
 /* helpers over nodes */

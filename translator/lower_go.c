@@ -177,6 +177,13 @@ static void go_block(em *e, TSNode n, TSNode block)
         int v = c->caps[i];
         snprintf(name, sizeof name, vars[v].cap_copy ? "__goc_cv_%d" : "__goc_box_%d", v);
         snprintf(buf, sizeof buf, "__goc_cv_%d", v);
+        const char *bt = tr_type_of(e->u, name);
+        for (const char *q = bt ? strchr(bt, '[') : NULL; q; q = strchr(q + 1, '['))
+            if (q[1] != ']' && (q[1] < '0' || q[1] > '9')) {
+                tr_err(e, n, "a go block cannot share the variable-length array '%s'; pass a pointer to its "
+                             "first element instead", vars[v].name);
+                break;
+            }
         if (!vars[v].cap_copy && !tr_type_of(e->u, name) && tr_type_of(e->u, buf))
             /* a stage-1 copy that libclang's answer turned into a box */
             tr_buf_printf(pre, " __typeof__(%s) *c%d;", tr_type_of(e->u, buf), v);
@@ -201,7 +208,10 @@ static void go_block(em *e, TSNode n, TSNode block)
     tr_buf_c_string(&thunk, e->u->opt->in_path);
     tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { struct __goc_gb%u *__goc_env = __goc_v;"
                           " (void)__goc_env; ", id, id);
+    const tr_dcap *saved_dc = e->dcap;   /* a go block in a deferred block: its own env */
+    e->dcap = NULL;
     tr_emit_body(e, g, block, block, 0);
+    e->dcap = saved_dc;
     tr_buf_puts(&thunk, " }\n");
     e->out = saved;
     tr_buf_add(&e->u->post, thunk.s, thunk.n);

@@ -668,8 +668,10 @@ static void scan(pp *p)
              * can parse, a cast is; escape.c may put the object on the stack */
             size_t c = (size_t)p->match[i + 1];
             replace_tok(p, i, "__goc_new");
-            insert_after(p, i + 1, "(__typeof__(");
-            insert_before(p, c, ") *)0");
+            if (!is(p, i + 2, "typeof") && !is(p, i + 2, "__typeof__") && !is(p, i + 2, "__typeof")) {
+                insert_after(p, i + 1, "(__typeof__(");
+                insert_before(p, c, ") *)0");
+            }   /* goc_new(typeof(x)) parses as a call as it is */
             p->out->extensions++;
         } else if (is(p, i, "for") && is(p, i + 1, "(") && p->match[i + 1] > 0) {
             range_for(p, i);

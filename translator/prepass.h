@@ -19,6 +19,7 @@
  *   for (T v : E)                for (T v ; __goc_range(E);)       for_statement
  *   panic(...) / recover()       goc_panic(...) / goc_recover()
  *   goc_new(T)                   __goc_new((__typeof__(T) *)0)     call_expression
+ *   goc_new(typeof(E))           __goc_new(typeof(E))              call_expression
  *
  * The element type of `chan` extends over trailing `*` and qualifiers up to
  * the declarator's identifier; `chan(T)` ends at its parenthesis.

@@ -166,6 +166,8 @@ static void unit_free(tr_unit *u)
     for (int i = 0; i < u->ndcaps; i++) free(u->dcaps[i].vars);
     free(u->dcaps);
     tr_fields_free(u->fields);
+    for (int i = 0; i < u->narray_typedefs; i++) free(u->array_typedefs[i]);
+    free(u->array_typedefs);
     for (int i = 0; i < u->types.n; i++) {
         free(u->types.names[i]);
         free(u->types.types[i]);
@@ -174,6 +176,7 @@ static void unit_free(tr_unit *u)
     free(u->types.macros);
     free(u->types.names);
     free(u->types.types);
+    free(u->types.arith);
     free(u->vars);
     free(u->ctxs);
     free(u->boxed);

@@ -59,8 +59,11 @@ static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData
             tr_types *o = v->out;
             o->names = realloc(o->names, (size_t)(o->n + 1) * sizeof *o->names);
             o->types = realloc(o->types, (size_t)(o->n + 1) * sizeof *o->types);
+            o->arith = realloc(o->arith, (size_t)(o->n + 1));
             o->names[o->n] = strdup(s);
             o->types[o->n] = strdup(clang_getCString(ts));
+            o->arith[o->n] = (char)((t.kind >= CXType_Bool && t.kind <= CXType_LongDouble) ||
+                                    t.kind == CXType_Enum);
             o->n++;
             clang_disposeString(ts);
         }
@@ -96,6 +99,13 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
     }
     clang_disposeIndex(index);
     free(args);
+}
+
+int tr_type_is_arithmetic(tr_unit *u, const char *name)
+{
+    for (int i = 0; i < u->types.n; i++)
+        if (!strcmp(u->types.names[i], name)) return u->types.arith[i];
+    return 0;
 }
 
 int tr_is_macro(tr_unit *u, const char *name)

@@ -1,0 +1,1 @@
+review_new2.gc:8:14: goc_new(int) escapes to heap

@@ -1,0 +1,1 @@
+review_newif.gc:6:19: goc_new(int) escapes to heap
