@@ -170,7 +170,18 @@ static TSNode declarator_name(TSNode d, int *is_function)
  * less the two integer types made to hold pointers). */
 static int scalar_type(tr_unit *u, TSNode type)
 {
+    /* POSIX and C typedefs of integer types, which tree-sitter sees as names */
+    static const char *const known[] = { "_Bool", "pid_t", "uid_t", "gid_t", "time_t", "off_t",
+        "mode_t", "clock_t", "useconds_t", "suseconds_t", "socklen_t", "in_port_t", "in_addr_t",
+        "nfds_t", "sig_atomic_t", "wchar_t", "char16_t", "char32_t", "int_fast8_t", "int_fast16_t",
+        "int_fast32_t", "int_fast64_t", "uint_fast8_t", "uint_fast16_t", "uint_fast32_t",
+        "uint_fast64_t", "int_least8_t", "int_least16_t", "int_least32_t", "int_least64_t",
+        "uint_least8_t", "uint_least16_t", "uint_least32_t", "uint_least64_t", "intmax_t",
+        "uintmax_t", NULL };
     if (tr_node_is(type, "sized_type_specifier") || tr_node_is(type, "enum_specifier")) return 1;
+    if (tr_node_is(type, "type_identifier"))
+        for (int i = 0; known[i]; i++)
+            if (tr_text_is(u, type, known[i])) return 1;
     return tr_node_is(type, "primitive_type") && !tr_text_is(u, type, "intptr_t") &&
            !tr_text_is(u, type, "uintptr_t") && !tr_text_is(u, type, "void");
 }
