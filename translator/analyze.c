@@ -145,6 +145,7 @@ static void use_ident(walk *w, TSNode n)
         tr_var *v = &u->vars[w->scope[i]];
         if (strlen(v->name) == len && !memcmp(v->name, u->s + a, len)) {
             ref_put(u, (uint32_t)a, w->scope[i]);
+            if (v->kind == VAR_DECL && a < v->decl_end) v->self_ref = 1;   /* in its own declaration */
             if (v->ctx != w->ctx && v->ctx >= 0 && u->ctxs[w->ctx].top == u->ctxs[v->ctx].top &&
                 v->kind != VAR_CONST)
                 capture(u, w->ctx, w->scope[i]);

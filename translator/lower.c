@@ -199,13 +199,19 @@ void tr_emit_box(em *e, int v)
                       name, v, name, name);
 }
 
+static int early_box(tr_var *x)
+{
+    return x->kind == VAR_DECL && x->self_ref && !x->is_static;
+}
+
 static void emit_ident(em *e, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n);
     if (a == e->main_name) { tr_buf_puts(e->out, "__goc_user_main"); return; }
     int v = tr_ref_lookup(e->u, a);
     tr_var *x = v >= 0 ? &e->u->vars[v] : NULL;
-    if (x && (x->boxed || x->cap_copy) && a >= x->box_from && a < x->box_to) {
+    uint32_t from = x && x->boxed && early_box(x) ? x->pos + (uint32_t)strlen(x->name) : x ? x->box_from : 0;
+    if (x && (x->boxed || x->cap_copy) && a >= from && a < x->box_to) {
         char buf[64];
         if (x->boxed) tr_buf_printf(e->out, "(*%s)", tr_box_ptr(e, v, buf, sizeof buf));
         else tr_buf_printf(e->out, "(%s)", tr_copy_val(e, v, buf, sizeof buf));
@@ -214,15 +220,67 @@ static void emit_ident(em *e, TSNode n)
     copy(e, a, ts_node_end_byte(n));
 }
 
+/* The declarator of declaration n that declares the name at pos. */
+static TSNode declarator_at(TSNode n, uint32_t pos)
+{
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode d = ts_node_named_child(n, i);
+        if (tr_node_is(d, "init_declarator")) d = ts_node_child_by_field_name(d, "declarator", 10);
+        if (ts_node_start_byte(d) <= pos && pos < ts_node_end_byte(d) &&
+            !tr_node_is(d, "storage_class_specifier") && ts_node_start_byte(d) > ts_node_start_byte(n))
+            return d;
+    }
+    return (TSNode){ 0 };
+}
+
+/* A boxed var named in its own declaration (`struct list h = { &h, &h };`,
+ * `int x = 0, *p = &x;`) gets its box before the declaration, so that
+ * those uses already reach the heap copy: its type is the declaration's
+ * specifiers and its declarator without the name. */
+static void emit_early_box(em *e, TSNode n, int v)
+{
+    tr_var *x = &e->u->vars[v];
+    TSNode d = declarator_at(n, x->pos);
+    if (ts_node_is_null(d)) return;
+    tr_buf type = { 0 };
+    tr_buf_puts(&type, "");
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {   /* the specifiers: everything before the declarators */
+        TSNode c = ts_node_named_child(n, i);
+        if (ts_node_start_byte(c) >= ts_node_start_byte(d) || tr_node_is(c, "init_declarator")) break;
+        if (tr_node_is(c, "storage_class_specifier")) continue;
+        tr_buf_add(&type, e->u->s + ts_node_start_byte(c), ts_node_end_byte(c) - ts_node_start_byte(c));
+        tr_buf_puts(&type, " ");
+    }
+    size_t len = strlen(x->name);
+    tr_buf_add(&type, e->u->s + ts_node_start_byte(d), x->pos - ts_node_start_byte(d));
+    tr_buf_add(&type, e->u->s + x->pos + len, ts_node_end_byte(d) - x->pos - len);
+    for (size_t i = 0; i < type.n; i++)
+        if (type.s[i] == '\n') type.s[i] = ' ';
+    tr_buf_printf(e->out, "__typeof__(%s) *__goc_box_%d = goc_alloc(sizeof(%s)); ", type.s, v, type.s);
+    free(type.s);
+}
+
 static void emit_declaration(em *e, TSNode n)
 {
+    uint32_t end = ts_node_end_byte(n);
+    if (e->ctx >= 0)
+        for (int b = 0; b < e->u->nboxed; b++) {
+            tr_var *x = &e->u->vars[e->u->boxed[b]];
+            if (early_box(x) && x->decl_end == end && x->ctx == e->ctx)
+                emit_early_box(e, n, e->u->boxed[b]);
+        }
     tr_emit_default(e, n);
     if (e->ctx < 0) return;
-    uint32_t end = ts_node_end_byte(n);
     for (int b = 0; b < e->u->nboxed; b++) {
-        tr_var *x = &e->u->vars[e->u->boxed[b]];
-        if (x->kind == VAR_DECL && x->decl_end == end && x->ctx == e->ctx)
-            tr_emit_box(e, e->u->boxed[b]);
+        int v = e->u->boxed[b];
+        tr_var *x = &e->u->vars[v];
+        if (x->kind != VAR_DECL || x->decl_end != end || x->ctx != e->ctx) continue;
+        if (early_box(x))
+            tr_buf_printf(e->out, " __builtin_memcpy((void *)__goc_box_%d, &%s, sizeof %s);", v, x->name, x->name);
+        else
+            tr_emit_box(e, v);
     }
 }
 

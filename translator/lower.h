@@ -54,6 +54,7 @@ typedef struct tr_var {
     int dims;             /* SHAPE_ARRAY: its dimensions */
     int elem_array;       /* v[i] / *v may itself be an array (SHAPE_POINTER) */
     int is_static;        /* static, extern or thread-local: one fixed address */
+    int self_ref;         /* named in its own declaration (`int x, *p = &x;`) */
     int boxed;            /* lives in a heap box (escape.c decides) */
     int cap_go;           /* used by a go block of another context */
     int cap_defer;        /* used by a defer block after its block ended */
