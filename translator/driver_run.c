@@ -185,7 +185,8 @@ static char *cached_binary(tr_driver_config *cfg, tr_driver_build *build)
                                    (unsigned long long)cache_key(cfg, build));
     char *stem = tr_driver_stem(build->files.items[0]);
     char *binary = tr_driver_format("%s/%s", entry, stem);
-    if (access(binary, X_OK) == 0) {
+    /* -m asks for the escape analysis' report: always translate again */
+    if (access(binary, X_OK) == 0 && !build->escape_report) {
         if (cfg->verbose)
             fprintf(stderr, "goc: cache hit %s\n", binary);
         utimensat(AT_FDCWD, entry, NULL, 0);
