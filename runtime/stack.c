@@ -309,6 +309,10 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
                  "(stack of %zu bytes; set GOC_STACK_SIZE for more)\n",
                  (long long)g->id, (size_t)(g->stack_hi - g->stack_lo));
         write_str(buf);
+        /* What the program printed before must not be lost (the other fatal
+         * paths flush too).  Not async-signal-safe, but the process is
+         * ending: the message is out first. */
+        fflush(stdout);
         _exit(2);
     }
     snprintf(buf, sizeof buf,

@@ -335,17 +335,36 @@ void goc_waitgroup_wait(goc_waitgroup *wg)
 /* Once                                                                   */
 /* ---------------------------------------------------------------------- */
 
+/* Runs when fn returns or panics: as in Go, a panicking fn counts as done
+ * and the mutex is released, so later calls return and nobody deadlocks. */
+static void once_finish(void *p)
+{
+    goc_once *o = p;
+    atomic_store_explicit((_Atomic uint32_t *)&o->done, 1, memory_order_release);
+    goc_mutex_unlock(&o->m);
+}
+
 void goc_once_do(goc_once *o, void (*fn)(void *), void *arg)
 {
     _Atomic uint32_t *done = (_Atomic uint32_t *)&o->done;
     if (atomic_load_explicit(done, memory_order_acquire))
         return;
     goc_mutex_lock(&o->m);
-    if (!atomic_load_explicit(done, memory_order_relaxed)) {
-        fn(arg);
-        atomic_store_explicit(done, 1, memory_order_release);
+    if (atomic_load_explicit(done, memory_order_relaxed)) {
+        goc_mutex_unlock(&o->m);
+        return;
     }
-    goc_mutex_unlock(&o->m);
+    if (!rt_getg()) {   /* a plain thread: no panics to unwind */
+        fn(arg);
+        once_finish(o);
+        return;
+    }
+    goc_frame fr;
+    if (goc_frame_enter(&fr))
+        return;   /* not reached: once_finish recovers nothing */
+    goc_defer(&fr, once_finish, o);
+    fn(arg);
+    goc_frame_leave(&fr);
 }
 
 /* ---------------------------------------------------------------------- */

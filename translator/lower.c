@@ -195,7 +195,7 @@ void tr_emit_box(em *e, int v)
     if (e->u->vars[v].is_static)   /* one address already: a go block reaches it there */
         tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = &%s;", name, v, name);
     else
-        tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = goc_box(&%s, sizeof %s);",
+        tr_buf_printf(e->out, " __typeof__(%s) *__goc_box_%d = goc_box((const void *)&%s, sizeof %s);",
                       name, v, name, name);
 }
 

@@ -445,11 +445,17 @@ static void prefix_arrow(pp *p, size_t i)
             int in_case = select_case_head(p, s);
             size_t first = in_case ? s + 1 : s;
             size_t end = stmt_end(p, i + 1, in_case);
-            int comma = 0;
+            /* `v, ok = <-c` has one top-level comma and no other `=`; a
+             * declaration (`int p = 0, q = <-c`, `int p, q = <-c`) has two
+             * names in a row or an `=` before the comma */
+            int comma = 0, decl_like = 0;
             for (size_t j = first; j < i - 1; j++) {
                 if (p->match[j] > (int)j) { j = (size_t)p->match[j]; continue; }
                 if (is(p, j, ",")) comma = 1;
+                if (is(p, j, "=") || (!comma && is_ident(p, j) && j + 1 < i - 1 && is_ident(p, j + 1)))
+                    decl_like = 1;
             }
+            if (decl_like) comma = 0;
             if (end && comma && unary_end(p, i + 1) == end) {
                 insert_before(p, first, "__goc_recvok(");
                 replace_tok(p, i - 1, ",");
