@@ -345,7 +345,9 @@ bool goc_context_deadline(goc_context *ctx, int64_t *deadline);
 GOC_NORETURN void goc_panic(const char *fmt, ...) GOC_PRINTF(1, 2);
 
 /* Inside a deferred call run by a panic: returns the panic message and stops
- * the panic.  Anywhere else: NULL. */
+ * the panic.  Anywhere else: NULL.  (In translated code, a function called
+ * from a deferred block gets NULL, as in Go; a deferred block's own
+ * recover() is goc_recover_frame.) */
 const char *goc_recover(void);
 
 /*
@@ -380,6 +382,7 @@ typedef struct goc_frame {
     goc_dlink *dcur;          /* the one running */
     int is_inline;
     int unwinding;            /* the runtime jumped here to run defers for a panic */
+    int in_dcall;             /* running a deferred call (not a deferred block) */
     size_t used;              /* bytes of buf handed out by goc_frame_alloc */
     void *spill;              /* malloc'ed blocks beyond buf, freed on finish */
     _Alignas(16) unsigned char buf[160];
@@ -411,6 +414,9 @@ void goc_frame_leave(goc_frame *f);
  * exit.  Every path out of the function must reach goc_frame_finish.
  */
 void *goc_frame_push_inline(goc_frame *f);
+/* recover() written in a deferred block of frame f: the panic's message
+ * only when the panic is unwinding f. */
+const char *goc_recover_frame(goc_frame *f);
 #define goc_frame_enter_inline(f) _setjmp(goc_frame_push_inline(f))
 int goc_frame_finish(goc_frame *f);
 void *goc_frame_alloc_slow(goc_frame *f, size_t n);

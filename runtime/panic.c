@@ -63,6 +63,7 @@ void *goc_frame_push_inline(goc_frame *f)
     f->dtop = f->dcur = NULL;
     f->is_inline = 1;
     f->unwinding = 0;
+    f->in_dcall = 0;
     f->used = 0;
     f->spill = NULL;
     f->link = g->frames;
@@ -128,14 +129,38 @@ void goc_frame_leave(goc_frame *f)
     g->frames = f->link;
 }
 
+static const char *recover_now(rt_g *g)
+{
+    g->panicking->recovered = true;
+    return g->panicking->msg;
+}
+
+/* Go lets recover stop a panic only when called directly by a deferred
+ * function the panic runs.  A translated frame the panic unwinds runs its
+ * deferred blocks and calls inline: a block's own recover() is
+ * goc_recover_frame; a plain goc_recover works while that frame runs a
+ * deferred call (in_dcall), not while it runs a block (then it is called
+ * from a helper of the block: NULL, as in Go).  A helper of a deferred
+ * call still recovers (the depth is not tracked). */
 const char *goc_recover(void)
 {
     rt_m *m = rt_getm();
     rt_g *g = m ? m->curg : NULL;
     if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered)
         return NULL;
-    g->panicking->recovered = true;
-    return g->panicking->msg;
+    for (goc_frame *f = g->frames; f; f = f->link)
+        if (f->is_inline && f->unwinding)
+            return f->in_dcall ? recover_now(g) : NULL;
+    return recover_now(g);   /* a C-API deferred call run by the runtime */
+}
+
+const char *goc_recover_frame(goc_frame *f)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered || !f->unwinding)
+        return NULL;
+    return recover_now(g);
 }
 
 static void print_panic_chain(struct rt_panic *p)

@@ -619,7 +619,13 @@ static void emit_node(em *e, TSNode n, const char *t)
     case 'c':
         if (!strcmp(t, "continue_statement")) { emit_jump(e, n); return; }
         if (!strcmp(t, "call_expression")) {
-            if (tr_text_is(e->u, ts_node_child_by_field_name(n, "function", 8), "__goc_new")) {
+            TSNode fn = ts_node_child_by_field_name(n, "function", 8);
+            if (e->in_defer && e->ctx >= 0 && e->u->ctxs[e->ctx].has_defer && tr_text_is(e->u, fn, "goc_recover") &&
+                ts_node_named_child_count(ts_node_child_by_field_name(n, "arguments", 9)) == 0) {
+                tr_buf_puts(e->out, "goc_recover_frame(&__goc_fr)");   /* a deferred block's own recover() */
+                return;
+            }
+            if (tr_text_is(e->u, fn, "__goc_new")) {
                 emit_new(e, n);
                 return;
             }
