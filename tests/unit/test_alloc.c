@@ -14,6 +14,7 @@
 #include "goc_test.h"
 #include "alloc.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -565,8 +566,31 @@ static void test_stress_procs(void **state)
     unsetenv("GOC_MAXPROCS");
 }
 
+/* ---- out of memory ------------------------------------------------------- */
+
+/* An impossible size is a fatal error (status 2), never NULL. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    char *argv[] = { "/proc/self/exe", "--oom", NULL };
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--oom") == 0) {
+        void *p = goc_alloc(SIZE_MAX / 2);
+        return p ? 0 : 1;                         /* not reached */
+    }
     if (argc > 1 && strcmp(argv[1], "--stress") == 0) {
         int r = goc_run(stress_main, NULL);
         int failures = atomic_load(&goc_test_failures);
@@ -585,6 +609,7 @@ int main(int argc, char **argv)
         GOC_UNIT(free_reuse_large),
         GOC_UNIT(scavenge_returns_pages),
         GOC_UNIT(enumerate_spans),
+        cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_stress_procs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
