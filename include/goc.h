@@ -442,11 +442,18 @@ static inline void goc_defer_push_inline(goc_frame *f, goc_dlink *l, void *label
 /* ===================================================================== */
 
 /*
- * goc_alloc returns n zeroed bytes that live as long as the program can
- * reach them (SPEC §8); goc_new(T) a zeroed T.  There is no free.  Until the
- * collector lands these come from calloc and are never reclaimed.
+ * goc_alloc returns n zeroed bytes, 16-byte aligned, that live as long as
+ * the program can reach them (SPEC §8); goc_new(T) a zeroed T.  There is no
+ * free.  Never NULL: running out of memory is a fatal error.  Callable from
+ * goroutines and from any other thread.  Until the collector lands, nothing
+ * is reclaimed.
+ *
+ * goc_alloc_noscan is goc_alloc for blocks that will never hold a pointer to
+ * the heap (strings, numbers, pixels): the collector will not look inside
+ * them, so a heap pointer stored in one does not keep its target alive.
  */
 void *goc_alloc(size_t n);
+void *goc_alloc_noscan(size_t n);
 #define goc_new(T) ((T *)goc_alloc(sizeof(T)))
 /* goc_box copies n bytes at p into a new goc_alloc'ed block. */
 void *goc_box(const void *p, size_t n);

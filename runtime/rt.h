@@ -175,6 +175,8 @@ struct rt_p {
 
     rt_m *m;
     uint64_t rand_state;
+    struct rt_cache *cache;      /* alloc.h: this P's allocation cache,
+                                    created on first use (owner only)    */
 } __attribute__((aligned(RT_CACHELINE)));
 
 struct rt_m {
