@@ -10,7 +10,8 @@
  *
  * goc_mutex.state: bit 0 locked, bit 1 woken (a released waiter is on its
  * way to compete; unlockers need not wake another), bits 2.. waiter count.
- * Lock is one atomic OR of the locked bit (free even with waiters counted); contended, it spins briefly (the holder is
+ * Lock is one atomic OR of the locked bit, which takes a free mutex even
+ * while waiters are counted; contended, it spins briefly (the holder is
  * usually running on another core), then queues.  Unlock is one atomic
  * subtraction, plus a wake-up when waiters exist and none is already woken.
  * Woken waiters compete with newcomers (barging), which keeps the lock
