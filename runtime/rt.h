@@ -78,6 +78,16 @@ static inline void rt_lock_release(rt_lock *l)
         rt_unlock_slow(l);
 }
 
+/* One spin-wait pause: tells the core that this is a busy-wait loop. */
+static inline void rt_cpu_relax(void)
+{
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 /* Futex helpers: sleep while *addr == val (timeout_ns < 0: no timeout);
  * wake up to n sleepers. */
 void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);

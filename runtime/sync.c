@@ -126,15 +126,6 @@ static void sema_release(goc_waitq *q)
 /* Mutex                                                                  */
 /* ---------------------------------------------------------------------- */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
 /* Tries to take m without queueing: looks first, then spins while another
  * core holds the lock, backing off exponentially (1 to 64 pauses between
  * looks).  Looking at the lock word pulls its cache line away from the
@@ -158,7 +149,7 @@ static bool try_spin(goc_mutex *m)
         if (!multi)
             return false;
         for (int i = 0; i < wait; i++)
-            cpu_relax();
+            rt_cpu_relax();
         if (wait < 64)
             wait *= 2;
     }
