@@ -127,6 +127,7 @@ struct rt_g {
     char *stack_lo, *stack_hi;     /* usable stack [lo, hi)                */
     size_t stack_class;            /* 0: pooled slot, else size of own map */
     rt_g *schedlink;               /* global run queue, free lists         */
+    rt_g *batchnext;               /* free lists: next batch (stack.c)     */
     rt_g *allnext, *allprev;       /* every G ever made, live or pooled
                                       (allg lock)                          */
     const char *wait_reason;       /* set while WAITING                    */
@@ -173,6 +174,7 @@ struct rt_p {
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;
+    rt_g *gspare;                /* a full batch of free Gs, or NULL     */
     int64_t goid_next, goid_end; /* ids reserved for this P (owner only) */
     _Atomic int32_t gcount;      /* spawned minus exited here; written by
                                     the owner only, summed by readers   */

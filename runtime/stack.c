@@ -29,8 +29,17 @@
  * "goroutine N stack overflow" and exits with status 2.  Any other SIGSEGV
  * is reported and re-raised with the default action.
  *
- * Reuse.  Freed Gs go to their P's free list (no lock), overflowing by
- * halves to a global list under a lock; a first touch of a fresh page costs
+ * Reuse.  Freed Gs go to their P's free list (no lock).  Free Gs move
+ * between a P and the global pool only in whole batches of RT_BATCH, each
+ * a NULL-terminated schedlink chain whose first G links the next batch
+ * (batchnext): a P whose list fills keeps it as a spare batch and passes
+ * an older spare to the pool; a P that runs dry takes its spare or a pool
+ * batch.  Moving a batch is O(1).  The Gs of a batch sit in different pages
+ * scattered over the stack slabs, so walking a chain costs a cache and TLB
+ * miss per G (expensive under nested paging): measured, walking 64 Gs per
+ * refill made up most of a warm spawn.  The spare batch gives hysteresis,
+ * so a P that alternates spawning and exiting at the boundary does not
+ * take the pool lock every time.  A first touch of a fresh page costs
  * 2 to 13 us on these virtual machines (the hypervisor traps the first user
  * access to each page even after the kernel has populated it), so reuse is
  * what makes spawning cheap.  When a P had to map a slab itself, sysmon
@@ -67,7 +76,7 @@
 enum {
     RT_GUARD = 16 * 1024,
     RT_SLAB_SLOTS = 64,
-    RT_PFREE_MAX = 128,          /* free Gs a P keeps before spilling half */
+    RT_BATCH = 64,               /* free Gs moved between a P and the pool */
     RT_ALTSTACK = 64 * 1024,
     RT_PREPARED_TARGET = 1024,   /* Gs sysmon keeps ready under demand    */
 };
@@ -78,8 +87,8 @@ static _Atomic int guard_mode;       /* 0 untried, 1 madvise, 2 mprotect */
 
 static rt_lock gfree_lock;           /* guards gfree_global, ngfree_global */
 static _Atomic int stack_demand;     /* a P had to map a slab itself      */
-static rt_g *gfree_global;
-static int ngfree_global;
+static rt_g *gfree_global;           /* stack of batches (see Reuse)      */
+static int ngfree_global;            /* Gs in those batches               */
 
 void rt_stack_init(void)
 {
@@ -198,26 +207,48 @@ static rt_g *new_slab(int *count)
     return list;
 }
 
-/* Moves up to half of RT_PFREE_MAX Gs from the global list (or a new slab)
- * into p's free list. */
-static void refill(rt_p *p)
+/* Every batch in the pool holds exactly RT_BATCH Gs: a slab or a full
+ * free list. */
+_Static_assert(RT_SLAB_SLOTS == RT_BATCH, "a slab is one batch");
+
+/* Pushes the batch b of n Gs on the global pool. */
+static void pool_push(rt_g *b, int n)
 {
     rt_lock_acquire(&gfree_lock);
-    while (p->ngfree < RT_PFREE_MAX / 2 && gfree_global) {
-        rt_g *g = gfree_global;
-        gfree_global = g->schedlink;
-        ngfree_global--;
-        g->schedlink = p->gfree;
-        p->gfree = g;
-        p->ngfree++;
+    b->batchnext = gfree_global;
+    gfree_global = b;
+    ngfree_global += n;
+    rt_lock_release(&gfree_lock);
+}
+
+/* Pops a batch (of RT_BATCH Gs) from the global pool, or NULL. */
+static rt_g *pool_pop(void)
+{
+    rt_lock_acquire(&gfree_lock);
+    rt_g *b = gfree_global;
+    if (b) {
+        gfree_global = b->batchnext;
+        ngfree_global -= RT_BATCH;
     }
     rt_lock_release(&gfree_lock);
-    if (p->gfree)
-        return;
-    int n;
-    if (!atomic_exchange_explicit(&stack_demand, 1, memory_order_relaxed))
-        rt_sysmon_kick();
-    p->gfree = new_slab(&n);
+    return b;
+}
+
+/* Gives p's empty free list a batch: its spare, one from the pool, or a
+ * new slab. */
+static void refill(rt_p *p)
+{
+    int n = RT_BATCH;
+    rt_g *b = p->gspare;
+    p->gspare = NULL;
+    if (!b)
+        b = pool_pop();
+    if (!b) {
+        if (!atomic_exchange_explicit(&stack_demand, 1, memory_order_relaxed))
+            rt_sysmon_kick();
+        b = new_slab(&n);
+    }
+    p->gfree = b;
     p->ngfree = n;
 }
 
@@ -233,14 +264,8 @@ bool rt_stack_background(void)
             !atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
             return true;
         int n;
-        rt_g *list = new_slab(&n), *last = list;
-        while (last->schedlink)
-            last = last->schedlink;
-        rt_lock_acquire(&gfree_lock);
-        last->schedlink = gfree_global;
-        gfree_global = list;
-        ngfree_global += n;
-        rt_lock_release(&gfree_lock);
+        rt_g *list = new_slab(&n);
+        pool_push(list, n);
     }
 }
 
@@ -260,6 +285,10 @@ rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
     rt_g *g = p->gfree;
     p->gfree = g->schedlink;
     p->ngfree--;
+    /* The next G is in another page, likely out of the TLB and the cache:
+     * start fetching it now, behind this spawn, rather than on the next. */
+    if (p->gfree)
+        __builtin_prefetch(p->gfree, 1);
     return g;
 }
 
@@ -272,19 +301,15 @@ void rt_stack_free_g(rt_p *p, rt_g *g)
     }
     g->schedlink = p->gfree;
     p->gfree = g;
-    if (++p->ngfree < RT_PFREE_MAX)
+    if (++p->ngfree < RT_BATCH)
         return;
-    /* Spill half to the global list so other Ps can reuse them. */
-    rt_lock_acquire(&gfree_lock);
-    while (p->ngfree > RT_PFREE_MAX / 2) {
-        rt_g *x = p->gfree;
-        p->gfree = x->schedlink;
-        p->ngfree--;
-        x->schedlink = gfree_global;
-        gfree_global = x;
-        ngfree_global++;
-    }
-    rt_lock_release(&gfree_lock);
+    /* The list is a full batch: it becomes the spare, and an older spare
+     * goes to the pool for other Ps. */
+    if (p->gspare)
+        pool_push(p->gspare, RT_BATCH);
+    p->gspare = p->gfree;
+    p->gfree = NULL;
+    p->ngfree = 0;
 }
 
 /* ---------------------------------------------------------------------- */
