@@ -79,6 +79,7 @@ enum {
     RT_BATCH = 64,               /* free Gs moved between a P and the pool */
     RT_ALTSTACK = 64 * 1024,
     RT_PREPARED_TARGET = 1024,   /* Gs sysmon keeps ready under demand    */
+    RT_RESERVE_SLABS = 32,       /* slabs per mmap (160 MB of addresses)  */
 };
 
 static size_t page_size;
@@ -189,10 +190,33 @@ static void *map_region(size_t bytes)
     return p;
 }
 
+/* Slabs are carved from reservations of RT_RESERVE_SLABS slabs: one mmap
+ * per reservation rather than per slab.  mmap takes the address-space lock
+ * for writing, and would wait for a concurrent MADV_POPULATE_WRITE (sysmon
+ * preparing slabs ahead holds it for reading for a whole batch), which
+ * stalled the spawning P for up to a batch's population time. */
+static rt_lock reserve_lock;         /* guards reserve_next, reserve_left */
+static char *reserve_next;
+static int reserve_left;             /* slabs left in the reservation     */
+
+static char *slab_region(void)
+{
+    rt_lock_acquire(&reserve_lock);
+    if (reserve_left == 0) {
+        reserve_next = map_region(slot_size * RT_SLAB_SLOTS * RT_RESERVE_SLABS);
+        reserve_left = RT_RESERVE_SLABS;
+    }
+    char *base = reserve_next;
+    reserve_next += slot_size * RT_SLAB_SLOTS;
+    reserve_left--;
+    rt_lock_release(&reserve_lock);
+    return base;
+}
+
 /* Maps a slab and returns its Gs chained through schedlink. */
 static rt_g *new_slab(int *count)
 {
-    char *base = map_region(slot_size * RT_SLAB_SLOTS);
+    char *base = slab_region();
     install_guards(base, RT_SLAB_SLOTS);
     populate_tops(base, RT_SLAB_SLOTS);
     rt_g *list = NULL;
