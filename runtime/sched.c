@@ -798,6 +798,19 @@ static rt_g *stop_m(rt_m *m)
     }
 }
 
+/* Instead of sleeping, an M with nothing to run prepares a slab of stacks
+ * when spawning Ps are short of them (stack.c).  It stops spinning first,
+ * as it will be busy for a while; the caller then looks at every queue
+ * again, which is the re-check that spinning Ms owe (see the top comment). */
+static bool prepare_stacks(rt_m *m)
+{
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&S.nmspinning, 1);
+    }
+    return rt_stack_prepare_one();
+}
+
 static rt_g *find_runnable(rt_m *m)
 {
     rt_p *p = m->p;
@@ -827,6 +840,8 @@ static rt_g *find_runnable(rt_m *m)
             if (g)
                 return got_work(m, g);
         }
+        if (prepare_stacks(m))
+            continue;
         g = stop_m(m);
         if (g)
             return g;

@@ -43,7 +43,7 @@
  * 2 to 13 us on these virtual machines (the hypervisor traps the first user
  * access to each page even after the kernel has populated it), so reuse is
  * what makes spawning cheap.  When a P had to map a slab itself, sysmon
- * prepares slabs ahead (rt_stack_background) until RT_PREPARED_TARGET Gs
+ * and idle Ms prepare slabs ahead (rt_stack_prepare_one) until RT_PREPARED_TARGET Gs
  * wait in the global list, taking the first-touch cost off the spawning
  * goroutine's path when a core is free to pay it.  Stacks of other
  * sizes (the main goroutine's) get a mapping of their own and are unmapped
@@ -276,21 +276,33 @@ static void refill(rt_p *p)
     p->ngfree = n;
 }
 
+/* Prepares one slab for the pool if a P recently had to map its own and
+ * the pool is below RT_PREPARED_TARGET; returns whether it did.  Called by
+ * sysmon and by Ms about to sleep for want of work, so that the first
+ * touch of new stacks runs on otherwise idle cores. */
+bool rt_stack_prepare_one(void)
+{
+    if (!atomic_load_explicit(&stack_demand, memory_order_relaxed))
+        return false;
+    rt_lock_acquire(&gfree_lock);
+    int have = ngfree_global;
+    rt_lock_release(&gfree_lock);
+    if (have >= RT_PREPARED_TARGET) {
+        atomic_store_explicit(&stack_demand, 0, memory_order_relaxed);
+        return false;
+    }
+    int n;
+    rt_g *list = new_slab(&n);
+    pool_push(list, n);
+    return true;
+}
+
 bool rt_stack_background(void)
 {
-    if (!atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
-        return false;
-    for (;;) {
-        rt_lock_acquire(&gfree_lock);
-        int have = ngfree_global;
-        rt_lock_release(&gfree_lock);
-        if (have >= RT_PREPARED_TARGET &&
-            !atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
-            return true;
-        int n;
-        rt_g *list = new_slab(&n);
-        pool_push(list, n);
-    }
+    bool acted = false;
+    while (rt_stack_prepare_one())
+        acted = true;
+    return acted;
 }
 
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
