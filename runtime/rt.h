@@ -295,6 +295,8 @@ bool rt_stack_background(void) RT_HIDDEN;
 /* One slab of that work, for an M with nothing else to do; returns
  * whether there was any. */
 bool rt_stack_prepare_one(void) RT_HIDDEN;
+/* A cheap hint that rt_stack_prepare_one has work. */
+bool rt_stack_wants_help(void) RT_HIDDEN;
 /* Installs the SIGSEGV handler and the current thread's signal stack. */
 void rt_stack_init_thread(rt_m *m) RT_HIDDEN;
 void rt_stack_init(void) RT_HIDDEN;

@@ -801,14 +801,18 @@ static rt_g *stop_m(rt_m *m)
 /* Instead of sleeping, an M with nothing to run prepares a slab of stacks
  * when spawning Ps are short of them (stack.c).  It stops spinning first,
  * as it will be busy for a while; the caller then looks at every queue
- * again, which is the re-check that spinning Ms owe (see the top comment). */
+ * again, which is the re-check that a spinning M owes (see the top
+ * comment).  Returns false, still spinning, when there is nothing to do. */
 static bool prepare_stacks(rt_m *m)
 {
+    if (!rt_stack_wants_help())
+        return false;
     if (m->spinning) {
         m->spinning = false;
         atomic_fetch_sub(&S.nmspinning, 1);
     }
-    return rt_stack_prepare_one();
+    rt_stack_prepare_one();
+    return true;
 }
 
 static rt_g *find_runnable(rt_m *m)

@@ -280,6 +280,11 @@ static void refill(rt_p *p)
  * the pool is below RT_PREPARED_TARGET; returns whether it did.  Called by
  * sysmon and by Ms about to sleep for want of work, so that the first
  * touch of new stacks runs on otherwise idle cores. */
+bool rt_stack_wants_help(void)
+{
+    return atomic_load_explicit(&stack_demand, memory_order_relaxed);
+}
+
 bool rt_stack_prepare_one(void)
 {
     if (!atomic_load_explicit(&stack_demand, memory_order_relaxed))
