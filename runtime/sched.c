@@ -247,6 +247,10 @@ static rt_g *runq_get(rt_p *p)
             } else {
                 g = p->runq[(t - 1) % RT_RUNQ_SIZE];
                 atomic_store_explicit(&p->runq_tail, t - 1, memory_order_release);
+                /* The G after this one is likely cold (a fresh spawn, or
+                 * parked long ago): start fetching it now. */
+                if (t - 1 != h)
+                    __builtin_prefetch(p->runq[(t - 2) % RT_RUNQ_SIZE]);
             }
         }
         rt_lock_release(&p->runq_lock);
