@@ -79,7 +79,7 @@ enum {
     RT_BATCH = 64,               /* free Gs moved between a P and the pool */
     RT_ALTSTACK = 64 * 1024,
     RT_PREPARED_TARGET = 1024,   /* Gs sysmon keeps ready under demand    */
-    RT_RESERVE_SLABS = 32,       /* slabs per mmap (160 MB of addresses)  */
+    RT_RESERVE_BYTES = 256 << 20,/* addresses per mmap, at least a slab   */
 };
 
 static size_t page_size;
@@ -190,8 +190,9 @@ static void *map_region(size_t bytes)
     return p;
 }
 
-/* Slabs are carved from reservations of RT_RESERVE_SLABS slabs: one mmap
- * per reservation rather than per slab.  mmap takes the address-space lock
+/* Slabs are carved from reservations of RT_RESERVE_BYTES (51 slabs of
+ * the default stack size, or one slab of huge stacks): one mmap per
+ * reservation rather than per slab.  mmap takes the address-space lock
  * for writing, and would wait for a concurrent MADV_POPULATE_WRITE (sysmon
  * preparing slabs ahead holds it for reading for a whole batch), which
  * stalled the spawning P for up to a batch's population time. */
@@ -203,8 +204,10 @@ static char *slab_region(void)
 {
     rt_lock_acquire(&reserve_lock);
     if (reserve_left == 0) {
-        reserve_next = map_region(slot_size * RT_SLAB_SLOTS * RT_RESERVE_SLABS);
-        reserve_left = RT_RESERVE_SLABS;
+        size_t slab = slot_size * RT_SLAB_SLOTS;
+        int n = RT_RESERVE_BYTES / slab > 1 ? (int)(RT_RESERVE_BYTES / slab) : 1;
+        reserve_next = map_region(slab * (size_t)n);
+        reserve_left = n;
     }
     char *base = reserve_next;
     reserve_next += slot_size * RT_SLAB_SLOTS;
