@@ -210,8 +210,11 @@ struct rt_m {
 /* The scheduler's global state. */
 typedef struct rt_sched {
     rt_lock lock;                /* guards the fields up to `idle`       */
-    rt_g *runq_head, *runq_tail; /* global run queue                     */
-    _Atomic int32_t runq_size;   /* written under lock, read without */
+    rt_g *runq_head, *runq_tail; /* global run queue: single Gs          */
+    struct rt_gchunk *chunk_head, *chunk_tail; /* ... and arrays of Gs    */
+    bool take_singles;           /* which part globrunq_take serves next */
+    _Atomic int32_t runq_size;   /* Gs in both; written under lock, read
+                                    without                              */
     rt_m *idle;                  /* Ms sleeping without work             */
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;

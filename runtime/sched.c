@@ -15,8 +15,9 @@
  *   breadth first.  Fairness: every 61st pop takes the ring's head (its
  *   oldest G) instead of runnext or the tail, and yielding goroutines and
  *   hinted wake-ups are queued at the head, so nothing waits forever behind
- *   newer work.  A full ring moves its older half to the global queue (a
- *   list under sched.lock), which Ps check every 61 schedules.
+ *   newer work.  A full ring moves its older half to the global queue
+ *   (under sched.lock, as one array: see rt_gchunk), which Ps check every
+ *   61 schedules.
  *
  *   The ring is guarded by a per-P lock.  Go's lock-free ring allows only
  *   FIFO pops by the owner; a lock-free LIFO pop racing with thieves needs
@@ -135,6 +136,20 @@ static bool runq_empty(rt_p *p)
     return h == t && atomic_load_explicit(&p->runnext, memory_order_acquire) == NULL;
 }
 
+/* The global run queue has two parts, each FIFO: single Gs linked
+ * through schedlink (spawns and wake-ups from threads without a P), and
+ * chunks, arrays of the Gs that a full ring moves out at once.  A chunk
+ * moves between a ring and the global queue without touching its Gs: they
+ * sit in scattered stack pages, usually out of cache and TLB, and linking
+ * or walking them through schedlink cost a miss per G (measured: nearly
+ * every G of a 100,000-goroutine spawn passed through here).  Takers
+ * alternate between the parts, so neither waits forever behind the other. */
+typedef struct rt_gchunk {
+    struct rt_gchunk *next;
+    int start, end;              /* live entries: g[start..end)          */
+    rt_g *g[RT_RUNQ_SIZE / 2];
+} rt_gchunk;
+
 /* Caller holds sched.lock.  Appends the chain head..tail of n Gs. */
 static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
 {
@@ -159,6 +174,33 @@ static inline uint32_t rq_tail(rt_p *p)
     return atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
 }
 
+/* Appends the n Gs of a (oldest first) to the global queue as a chunk;
+ * as a chain of singles if no chunk can be allocated. */
+static void globrunq_put_array(rt_g **a, int n)
+{
+    rt_gchunk *c = malloc(sizeof *c);
+    if (!c) {
+        for (int i = 0; i + 1 < n; i++)
+            a[i]->schedlink = a[i + 1];
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(a[0], a[n - 1], n);
+        rt_lock_release(&S.lock);
+        return;
+    }
+    memcpy(c->g, a, (size_t)n * sizeof *a);
+    c->next = NULL;
+    c->start = 0;
+    c->end = n;
+    rt_lock_acquire(&S.lock);
+    if (S.chunk_tail)
+        S.chunk_tail->next = c;
+    else
+        S.chunk_head = c;
+    S.chunk_tail = c;
+    atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
+    rt_lock_release(&S.lock);
+}
+
 /* Pushes g at the ring's tail.  A full ring first moves its older half to
  * the global queue (outside runq_lock: the lock order is sched.lock first).
  * Returns whether other work was already queued. */
@@ -177,13 +219,8 @@ static bool runq_push(rt_p *p, rt_g *g)
     p->runq[t % RT_RUNQ_SIZE] = g;
     atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
     rt_lock_release(&p->runq_lock);
-    if (n) {
-        for (uint32_t i = 0; i + 1 < n; i++)
-            batch[i]->schedlink = batch[i + 1];
-        rt_lock_acquire(&S.lock);
-        globrunq_put_batch(batch[0], batch[n - 1], (int)n);
-        rt_lock_release(&S.lock);
-    }
+    if (n)
+        globrunq_put_array(batch, (int)n);
     return t != h;
 }
 
@@ -300,48 +337,76 @@ static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
     return batch[n - 1];
 }
 
-/* Caller holds sched.lock.  Unlinks a fair share of the global queue and
- * returns it as a chain through schedlink (NULL if empty). */
-static rt_g *globrunq_take(int max)
+/* Caller holds sched.lock.  Moves up to n Gs from the first chunk to out;
+ * returns how many, and in *done the chunk if it is now empty (to free
+ * after unlocking). */
+static int chunk_take(rt_g **out, int n, rt_gchunk **done)
 {
+    rt_gchunk *c = S.chunk_head;
+    int k = c->end - c->start < n ? c->end - c->start : n;
+    memcpy(out, c->g + c->start, (size_t)k * sizeof *out);
+    c->start += k;
+    if (c->start == c->end) {
+        S.chunk_head = c->next;
+        if (!S.chunk_head)
+            S.chunk_tail = NULL;
+        *done = c;
+    }
+    return k;
+}
+
+/* Caller holds sched.lock.  Moves up to n single Gs to out. */
+static int singles_take(rt_g **out, int n)
+{
+    int k = 0;
+    while (k < n && S.runq_head) {
+        out[k++] = S.runq_head;
+        S.runq_head = S.runq_head->schedlink;
+    }
+    if (!S.runq_head)
+        S.runq_tail = NULL;
+    return k;
+}
+
+/* Caller holds sched.lock.  Takes a fair share of the global queue (at
+ * most max if max > 0, and at most RT_RUNQ_SIZE / 2) into out, oldest
+ * first, from one part: chunks and singles in turn when both have Gs.
+ * Returns the count; *done gets a chunk to free after unlocking, or NULL. */
+static int globrunq_take(int max, rt_g **out, rt_gchunk **done)
+{
+    *done = NULL;
     int size = atomic_load_explicit(&S.runq_size, memory_order_relaxed);
     if (size == 0)
-        return NULL;
+        return 0;
     int n = size / S.nprocs + 1;
     if (n > size) n = size;
     if (max > 0 && n > max) n = max;
     if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
-    atomic_store_explicit(&S.runq_size, size - n, memory_order_relaxed);
-    rt_g *head = S.runq_head, *last = head;
-    for (int i = 1; i < n; i++)
-        last = last->schedlink;
-    S.runq_head = last->schedlink;
-    last->schedlink = NULL;
-    if (!S.runq_head)
-        S.runq_tail = NULL;
-    return head;
+    bool singles = S.runq_head && (S.take_singles || !S.chunk_head);
+    S.take_singles = !singles;
+    int k = singles ? singles_take(out, n) : chunk_take(out, n, done);
+    atomic_store_explicit(&S.runq_size, size - k, memory_order_relaxed);
+    return k;
 }
 
-/* Queues all but the first G of a chain from globrunq_take on p (no
- * sched.lock held) and returns the first. */
-static rt_g *runq_put_chain(rt_p *p, rt_g *chain)
+/* Queues out[1..k) on p (no sched.lock held), frees a spent chunk and
+ * returns out[0] (NULL if k is 0). */
+static rt_g *runq_put_taken(rt_p *p, rt_g **out, int k, rt_gchunk *done)
 {
-    if (!chain)
-        return NULL;
-    for (rt_g *x = chain->schedlink; x;) {
-        rt_g *next = x->schedlink;
-        runq_push(p, x);
-        x = next;
-    }
-    return chain;
+    free(done);
+    for (int i = 1; i < k; i++)
+        runq_push(p, out[i]);
+    return k ? out[0] : NULL;
 }
 
 static rt_g *globrunq_get(rt_p *p, int max)
 {
+    rt_g *out[RT_RUNQ_SIZE / 2];
+    rt_gchunk *done;
     rt_lock_acquire(&S.lock);
-    rt_g *chain = globrunq_take(max);
+    int k = globrunq_take(max, out, &done);
     rt_lock_release(&S.lock);
-    return runq_put_chain(p, chain);
+    return runq_put_taken(p, out, k, done);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -752,9 +817,11 @@ static rt_g *stop_m(rt_m *m)
     rt_p *p = m->p;
     rt_lock_acquire(&S.lock);
     if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
-        rt_g *chain = globrunq_take(0);
+        rt_g *out[RT_RUNQ_SIZE / 2];
+        rt_gchunk *done;
+        int k = globrunq_take(0, out, &done);
         rt_lock_release(&S.lock);
-        return got_work(m, runq_put_chain(p, chain));
+        return got_work(m, runq_put_taken(p, out, k, done));
     }
     /* Once on the idle list, m->spinning belongs to whoever wakes us
      * (rt_wakep sets it); read and clear it before. */
