@@ -63,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,50 @@ typedef struct rt_gchunk {
     rt_g *g[RT_RUNQ_SIZE / 2];
 } rt_gchunk;
 
+/* Chunks come from mappings of their own, recycled through a free list,
+ * not from malloc: growing a malloc arena (mprotect) takes the
+ * address-space lock for writing, and so waited behind the bulk stack
+ * population of sysmon and idle Ms (stack.c), which holds it for reading;
+ * spawning slowed by half.  Mapping happens once per RT_CHUNK_MAP bytes. */
+enum { RT_CHUNK_MAP = 1 << 20 };
+static rt_lock chunk_lock;           /* guards the three below            */
+static rt_gchunk *chunk_free;        /* recycled chunks                   */
+static char *chunk_next, *chunk_end; /* unused rest of the newest mapping */
+
+static rt_gchunk *chunk_alloc(void)
+{
+    rt_lock_acquire(&chunk_lock);
+    rt_gchunk *c = chunk_free;
+    if (c) {
+        chunk_free = c->next;
+    } else {
+        if (chunk_end - chunk_next < (ptrdiff_t)sizeof *c) {
+            void *r = mmap(NULL, RT_CHUNK_MAP, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (r != MAP_FAILED) {
+                chunk_next = r;
+                chunk_end = chunk_next + RT_CHUNK_MAP;
+            }
+        }
+        if (chunk_end - chunk_next >= (ptrdiff_t)sizeof *c) {
+            c = (rt_gchunk *)chunk_next;
+            chunk_next += sizeof *c;
+        }
+    }
+    rt_lock_release(&chunk_lock);
+    return c;
+}
+
+static void chunk_release(rt_gchunk *c)
+{
+    if (!c)
+        return;
+    rt_lock_acquire(&chunk_lock);
+    c->next = chunk_free;
+    chunk_free = c;
+    rt_lock_release(&chunk_lock);
+}
+
 /* Caller holds sched.lock.  Appends the chain head..tail of n Gs. */
 static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
 {
@@ -178,7 +223,7 @@ static inline uint32_t rq_tail(rt_p *p)
  * as a chain of singles if no chunk can be allocated. */
 static void globrunq_put_array(rt_g **a, int n)
 {
-    rt_gchunk *c = malloc(sizeof *c);
+    rt_gchunk *c = chunk_alloc();
     if (!c) {
         for (int i = 0; i + 1 < n; i++)
             a[i]->schedlink = a[i + 1];
@@ -393,7 +438,7 @@ static int globrunq_take(int max, rt_g **out, rt_gchunk **done)
  * returns out[0] (NULL if k is 0). */
 static rt_g *runq_put_taken(rt_p *p, rt_g **out, int k, rt_gchunk *done)
 {
-    free(done);
+    chunk_release(done);
     for (int i = 1; i < k; i++)
         runq_push(p, out[i]);
     return k ? out[0] : NULL;
