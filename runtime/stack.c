@@ -43,9 +43,9 @@
  * 2 to 13 us on these virtual machines (the hypervisor traps the first user
  * access to each page even after the kernel has populated it), so reuse is
  * what makes spawning cheap.  When a P had to map a slab itself, sysmon
- * and idle Ms prepare slabs ahead (rt_stack_prepare_one) until RT_PREPARED_TARGET Gs
- * wait in the global list, taking the first-touch cost off the spawning
- * goroutine's path when a core is free to pay it.  Stacks of other
+ * and idle Ms prepare slabs ahead (rt_stack_prepare_one) until
+ * RT_PREPARED_TARGET Gs wait in the global pool, taking the first-touch
+ * cost off the spawning goroutine's path when a core is free to pay it.  Stacks of other
  * sizes (the main goroutine's) get a mapping of their own and are unmapped
  * when the goroutine exits.
  */
