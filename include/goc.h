@@ -244,9 +244,10 @@ void goc_mutex_lock_slow(goc_mutex *m);
 void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old_state);
 static inline void goc_mutex_lock_inline(goc_mutex *m)
 {
-    uint32_t zero = 0;
-    if (__builtin_expect(!__atomic_compare_exchange_n(&m->state, &zero, 1, 1,
-                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 0))
+    /* Setting the locked bit of a locked mutex changes nothing, so one
+     * atomic OR (x86: lock bts) takes a free mutex even while waiters are
+     * counted in the state. */
+    if (__builtin_expect(__atomic_fetch_or(&m->state, 1, __ATOMIC_ACQUIRE) & 1, 0))
         goc_mutex_lock_slow(m);
 }
 static inline void goc_mutex_unlock_inline(goc_mutex *m)

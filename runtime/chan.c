@@ -149,21 +149,31 @@ static inline void *slot_data(_Atomic uint64_t *seq)
 
 static void spin_pause(int *n)
 {
-    if (++*n < 64) {
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        __asm__ volatile("yield");
-#endif
-    } else {
+    if (++*n < 64)
+        rt_cpu_relax();
+    else
         sched_yield();   /* the other side's thread was descheduled */
-    }
+}
+
+/* After a lost CAS on c->enq or c->deq: another core has just moved the
+ * same counter.  Retrying at once pulls the line straight back, and two
+ * cores that keep doing so complete about one operation per cache-line
+ * transfer (measured: 4 senders and 4 receivers on 2 cores ran at a third
+ * of the 1-core rate).  Waiting 1, 2, 4 ... 64 pauses lets the winner run a
+ * burst of operations on a line it keeps; the ring stays lock-free, since
+ * a lost CAS means some other operation succeeded. */
+static void backoff(int *n)
+{
+    for (int i = 0; i < *n; i++)
+        rt_cpu_relax();
+    if (*n < 64)
+        *n *= 2;
 }
 
 int rt_ring_send(goc_chan *c, const void *elem)
 {
     uint64_t pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
-    int spins = 0;
+    int spins = 0, wait = 1;
     for (;;) {
         if (pos & RT_CHAN_CLOSED_BIT)
             return RT_CHAN_CLOSED;
@@ -176,6 +186,8 @@ int rt_ring_send(goc_chan *c, const void *elem)
                 atomic_store_explicit(seq, 2 * pos + 1, memory_order_release);
                 return RT_CHAN_OK;
             }
+            backoff(&wait);
+            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
         } else if (dif < 0) {
             /* Full, unless a receiver has claimed the slot and is still
              * copying out of it. */
@@ -193,7 +205,7 @@ int rt_ring_send(goc_chan *c, const void *elem)
 int rt_ring_recv(goc_chan *c, void *elem)
 {
     uint64_t pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
-    int spins = 0;
+    int spins = 0, wait = 1;
     for (;;) {
         _Atomic uint64_t *seq = slot_seq(c, pos);
         int64_t dif = (int64_t)(atomic_load_explicit(seq, memory_order_acquire) - (2 * pos + 1));
@@ -205,6 +217,8 @@ int rt_ring_recv(goc_chan *c, void *elem)
                 atomic_store_explicit(seq, 2 * (pos + c->cap), memory_order_release);
                 return RT_CHAN_OK;
             }
+            backoff(&wait);
+            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
         } else if (dif < 0) {
             /* Empty, unless a sender has claimed the slot and is still
              * writing it. */

@@ -35,15 +35,6 @@ void rt_futex_wake(_Atomic uint32_t *addr, int n)
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
 void rt_lock_slow(rt_lock *l)
 {
     for (int spin = 0; spin < 100; spin++) {
@@ -51,7 +42,7 @@ void rt_lock_slow(rt_lock *l)
         if (s == 0 && atomic_compare_exchange_weak_explicit(&l->state, &s, 1,
                           memory_order_acquire, memory_order_relaxed))
             return;
-        cpu_relax();
+        rt_cpu_relax();
     }
     /* Mark "maybe sleepers" and sleep until we take it in that state. */
     while (atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)

@@ -78,6 +78,16 @@ static inline void rt_lock_release(rt_lock *l)
         rt_unlock_slow(l);
 }
 
+/* One spin-wait pause: tells the core that this is a busy-wait loop. */
+static inline void rt_cpu_relax(void)
+{
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 /* Futex helpers: sleep while *addr == val (timeout_ns < 0: no timeout);
  * wake up to n sleepers. */
 void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
@@ -117,6 +127,7 @@ struct rt_g {
     char *stack_lo, *stack_hi;     /* usable stack [lo, hi)                */
     size_t stack_class;            /* 0: pooled slot, else size of own map */
     rt_g *schedlink;               /* global run queue, free lists         */
+    rt_g *batchnext;               /* free lists: next batch (stack.c)     */
     rt_g *allnext, *allprev;       /* every G ever made, live or pooled
                                       (allg lock)                          */
     const char *wait_reason;       /* set while WAITING                    */
@@ -163,6 +174,7 @@ struct rt_p {
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;
+    rt_g *gspare;                /* a full batch of free Gs, or NULL     */
     int64_t goid_next, goid_end; /* ids reserved for this P (owner only) */
     _Atomic int32_t gcount;      /* spawned minus exited here; written by
                                     the owner only, summed by readers   */
@@ -200,8 +212,11 @@ struct rt_m {
 /* The scheduler's global state. */
 typedef struct rt_sched {
     rt_lock lock;                /* guards the fields up to `idle`       */
-    rt_g *runq_head, *runq_tail; /* global run queue                     */
-    _Atomic int32_t runq_size;   /* written under lock, read without */
+    rt_g *runq_head, *runq_tail; /* global run queue: single Gs          */
+    struct rt_gchunk *chunk_head, *chunk_tail; /* ... and arrays of Gs    */
+    bool take_singles;           /* which part globrunq_take serves next */
+    _Atomic int32_t runq_size;   /* Gs in both; written under lock, read
+                                    without                              */
     rt_m *idle;                  /* Ms sleeping without work             */
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
@@ -282,6 +297,11 @@ void rt_stack_free_g(rt_p *p, rt_g *g) RT_HIDDEN;
 /* sysmon: maps and touches slabs ahead of demand; returns whether there
  * was demand. */
 bool rt_stack_background(void) RT_HIDDEN;
+/* One slab of that work, for an M with nothing else to do; returns
+ * whether there was any. */
+bool rt_stack_prepare_one(void) RT_HIDDEN;
+/* A cheap hint that rt_stack_prepare_one has work. */
+bool rt_stack_wants_help(void) RT_HIDDEN;
 /* Installs the SIGSEGV handler and the current thread's signal stack. */
 void rt_stack_init_thread(rt_m *m) RT_HIDDEN;
 void rt_stack_init(void) RT_HIDDEN;

@@ -15,8 +15,9 @@
  *   breadth first.  Fairness: every 61st pop takes the ring's head (its
  *   oldest G) instead of runnext or the tail, and yielding goroutines and
  *   hinted wake-ups are queued at the head, so nothing waits forever behind
- *   newer work.  A full ring moves its older half to the global queue (a
- *   list under sched.lock), which Ps check every 61 schedules.
+ *   newer work.  A full ring moves its older half to the global queue
+ *   (under sched.lock, as one array: see rt_gchunk), which Ps check every
+ *   61 schedules.
  *
  *   The ring is guarded by a per-P lock.  Go's lock-free ring allows only
  *   FIFO pops by the owner; a lock-free LIFO pop racing with thieves needs
@@ -62,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,6 +137,64 @@ static bool runq_empty(rt_p *p)
     return h == t && atomic_load_explicit(&p->runnext, memory_order_acquire) == NULL;
 }
 
+/* The global run queue has two parts, each FIFO: single Gs linked
+ * through schedlink (spawns and wake-ups from threads without a P), and
+ * chunks, arrays of the Gs that a full ring moves out at once.  A chunk
+ * moves between a ring and the global queue without touching its Gs: they
+ * sit in scattered stack pages, usually out of cache and TLB, and linking
+ * or walking them through schedlink cost a miss per G (measured: nearly
+ * every G of a 100,000-goroutine spawn passed through here).  Takers
+ * alternate between the parts, so neither waits forever behind the other. */
+typedef struct rt_gchunk {
+    struct rt_gchunk *next;
+    int start, end;              /* live entries: g[start..end)          */
+    rt_g *g[RT_RUNQ_SIZE / 2];
+} rt_gchunk;
+
+/* Chunks come from mappings of their own, recycled through a free list,
+ * not from malloc: growing a malloc arena (mprotect) takes the
+ * address-space lock for writing, and so waited behind the bulk stack
+ * population of sysmon and idle Ms (stack.c), which holds it for reading;
+ * spawning slowed by half.  Mapping happens once per RT_CHUNK_MAP bytes. */
+enum { RT_CHUNK_MAP = 1 << 20 };
+static rt_lock chunk_lock;           /* guards the three below            */
+static rt_gchunk *chunk_free;        /* recycled chunks                   */
+static char *chunk_next, *chunk_end; /* unused rest of the newest mapping */
+
+static rt_gchunk *chunk_alloc(void)
+{
+    rt_lock_acquire(&chunk_lock);
+    rt_gchunk *c = chunk_free;
+    if (c) {
+        chunk_free = c->next;
+    } else {
+        if (chunk_end - chunk_next < (ptrdiff_t)sizeof *c) {
+            void *r = mmap(NULL, RT_CHUNK_MAP, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (r != MAP_FAILED) {
+                chunk_next = r;
+                chunk_end = chunk_next + RT_CHUNK_MAP;
+            }
+        }
+        if (chunk_end - chunk_next >= (ptrdiff_t)sizeof *c) {
+            c = (rt_gchunk *)chunk_next;
+            chunk_next += sizeof *c;
+        }
+    }
+    rt_lock_release(&chunk_lock);
+    return c;
+}
+
+static void chunk_release(rt_gchunk *c)
+{
+    if (!c)
+        return;
+    rt_lock_acquire(&chunk_lock);
+    c->next = chunk_free;
+    chunk_free = c;
+    rt_lock_release(&chunk_lock);
+}
+
 /* Caller holds sched.lock.  Appends the chain head..tail of n Gs. */
 static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
 {
@@ -159,6 +219,33 @@ static inline uint32_t rq_tail(rt_p *p)
     return atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
 }
 
+/* Appends the n Gs of a (oldest first) to the global queue as a chunk;
+ * as a chain of singles if no chunk can be allocated. */
+static void globrunq_put_array(rt_g **a, int n)
+{
+    rt_gchunk *c = chunk_alloc();
+    if (!c) {
+        for (int i = 0; i + 1 < n; i++)
+            a[i]->schedlink = a[i + 1];
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(a[0], a[n - 1], n);
+        rt_lock_release(&S.lock);
+        return;
+    }
+    memcpy(c->g, a, (size_t)n * sizeof *a);
+    c->next = NULL;
+    c->start = 0;
+    c->end = n;
+    rt_lock_acquire(&S.lock);
+    if (S.chunk_tail)
+        S.chunk_tail->next = c;
+    else
+        S.chunk_head = c;
+    S.chunk_tail = c;
+    atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
+    rt_lock_release(&S.lock);
+}
+
 /* Pushes g at the ring's tail.  A full ring first moves its older half to
  * the global queue (outside runq_lock: the lock order is sched.lock first).
  * Returns whether other work was already queued. */
@@ -177,13 +264,8 @@ static bool runq_push(rt_p *p, rt_g *g)
     p->runq[t % RT_RUNQ_SIZE] = g;
     atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
     rt_lock_release(&p->runq_lock);
-    if (n) {
-        for (uint32_t i = 0; i + 1 < n; i++)
-            batch[i]->schedlink = batch[i + 1];
-        rt_lock_acquire(&S.lock);
-        globrunq_put_batch(batch[0], batch[n - 1], (int)n);
-        rt_lock_release(&S.lock);
-    }
+    if (n)
+        globrunq_put_array(batch, (int)n);
     return t != h;
 }
 
@@ -247,6 +329,10 @@ static rt_g *runq_get(rt_p *p)
             } else {
                 g = p->runq[(t - 1) % RT_RUNQ_SIZE];
                 atomic_store_explicit(&p->runq_tail, t - 1, memory_order_release);
+                /* The G after this one is likely cold (a fresh spawn, or
+                 * parked long ago): start fetching it now. */
+                if (t - 1 != h)
+                    __builtin_prefetch(p->runq[(t - 2) % RT_RUNQ_SIZE]);
             }
         }
         rt_lock_release(&p->runq_lock);
@@ -296,48 +382,76 @@ static rt_g *runq_steal(rt_p *p, rt_p *victim, bool steal_next)
     return batch[n - 1];
 }
 
-/* Caller holds sched.lock.  Unlinks a fair share of the global queue and
- * returns it as a chain through schedlink (NULL if empty). */
-static rt_g *globrunq_take(int max)
+/* Caller holds sched.lock.  Moves up to n Gs from the first chunk to out;
+ * returns how many, and in *done the chunk if it is now empty (to free
+ * after unlocking). */
+static int chunk_take(rt_g **out, int n, rt_gchunk **done)
 {
+    rt_gchunk *c = S.chunk_head;
+    int k = c->end - c->start < n ? c->end - c->start : n;
+    memcpy(out, c->g + c->start, (size_t)k * sizeof *out);
+    c->start += k;
+    if (c->start == c->end) {
+        S.chunk_head = c->next;
+        if (!S.chunk_head)
+            S.chunk_tail = NULL;
+        *done = c;
+    }
+    return k;
+}
+
+/* Caller holds sched.lock.  Moves up to n single Gs to out. */
+static int singles_take(rt_g **out, int n)
+{
+    int k = 0;
+    while (k < n && S.runq_head) {
+        out[k++] = S.runq_head;
+        S.runq_head = S.runq_head->schedlink;
+    }
+    if (!S.runq_head)
+        S.runq_tail = NULL;
+    return k;
+}
+
+/* Caller holds sched.lock.  Takes a fair share of the global queue (at
+ * most max if max > 0, and at most RT_RUNQ_SIZE / 2) into out, oldest
+ * first, from one part: chunks and singles in turn when both have Gs.
+ * Returns the count; *done gets a chunk to free after unlocking, or NULL. */
+static int globrunq_take(int max, rt_g **out, rt_gchunk **done)
+{
+    *done = NULL;
     int size = atomic_load_explicit(&S.runq_size, memory_order_relaxed);
     if (size == 0)
-        return NULL;
+        return 0;
     int n = size / S.nprocs + 1;
     if (n > size) n = size;
     if (max > 0 && n > max) n = max;
     if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
-    atomic_store_explicit(&S.runq_size, size - n, memory_order_relaxed);
-    rt_g *head = S.runq_head, *last = head;
-    for (int i = 1; i < n; i++)
-        last = last->schedlink;
-    S.runq_head = last->schedlink;
-    last->schedlink = NULL;
-    if (!S.runq_head)
-        S.runq_tail = NULL;
-    return head;
+    bool singles = S.runq_head && (S.take_singles || !S.chunk_head);
+    S.take_singles = !singles;
+    int k = singles ? singles_take(out, n) : chunk_take(out, n, done);
+    atomic_store_explicit(&S.runq_size, size - k, memory_order_relaxed);
+    return k;
 }
 
-/* Queues all but the first G of a chain from globrunq_take on p (no
- * sched.lock held) and returns the first. */
-static rt_g *runq_put_chain(rt_p *p, rt_g *chain)
+/* Queues out[1..k) on p (no sched.lock held), frees a spent chunk and
+ * returns out[0] (NULL if k is 0). */
+static rt_g *runq_put_taken(rt_p *p, rt_g **out, int k, rt_gchunk *done)
 {
-    if (!chain)
-        return NULL;
-    for (rt_g *x = chain->schedlink; x;) {
-        rt_g *next = x->schedlink;
-        runq_push(p, x);
-        x = next;
-    }
-    return chain;
+    chunk_release(done);
+    for (int i = 1; i < k; i++)
+        runq_push(p, out[i]);
+    return k ? out[0] : NULL;
 }
 
 static rt_g *globrunq_get(rt_p *p, int max)
 {
+    rt_g *out[RT_RUNQ_SIZE / 2];
+    rt_gchunk *done;
     rt_lock_acquire(&S.lock);
-    rt_g *chain = globrunq_take(max);
+    int k = globrunq_take(max, out, &done);
     rt_lock_release(&S.lock);
-    return runq_put_chain(p, chain);
+    return runq_put_taken(p, out, k, done);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -748,9 +862,11 @@ static rt_g *stop_m(rt_m *m)
     rt_p *p = m->p;
     rt_lock_acquire(&S.lock);
     if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
-        rt_g *chain = globrunq_take(0);
+        rt_g *out[RT_RUNQ_SIZE / 2];
+        rt_gchunk *done;
+        int k = globrunq_take(0, out, &done);
         rt_lock_release(&S.lock);
-        return got_work(m, runq_put_chain(p, chain));
+        return got_work(m, runq_put_taken(p, out, k, done));
     }
     /* Once on the idle list, m->spinning belongs to whoever wakes us
      * (rt_wakep sets it); read and clear it before. */
@@ -798,6 +914,23 @@ static rt_g *stop_m(rt_m *m)
     }
 }
 
+/* Instead of sleeping, an M with nothing to run prepares a slab of stacks
+ * when spawning Ps are short of them (stack.c).  It stops spinning first,
+ * as it will be busy for a while; the caller then looks at every queue
+ * again, which is the re-check that a spinning M owes (see the top
+ * comment).  Returns false, still spinning, when there is nothing to do. */
+static bool prepare_stacks(rt_m *m)
+{
+    if (!rt_stack_wants_help())
+        return false;
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&S.nmspinning, 1);
+    }
+    rt_stack_prepare_one();
+    return true;
+}
+
 static rt_g *find_runnable(rt_m *m)
 {
     rt_p *p = m->p;
@@ -827,6 +960,8 @@ static rt_g *find_runnable(rt_m *m)
             if (g)
                 return got_work(m, g);
         }
+        if (prepare_stacks(m))
+            continue;
         g = stop_m(m);
         if (g)
             return g;

@@ -29,14 +29,23 @@
  * "goroutine N stack overflow" and exits with status 2.  Any other SIGSEGV
  * is reported and re-raised with the default action.
  *
- * Reuse.  Freed Gs go to their P's free list (no lock), overflowing by
- * halves to a global list under a lock; a first touch of a fresh page costs
+ * Reuse.  Freed Gs go to their P's free list (no lock).  Free Gs move
+ * between a P and the global pool only in whole batches of RT_BATCH, each
+ * a NULL-terminated schedlink chain whose first G links the next batch
+ * (batchnext): a P whose list fills keeps it as a spare batch and passes
+ * an older spare to the pool; a P that runs dry takes its spare or a pool
+ * batch.  Moving a batch is O(1).  The Gs of a batch sit in different pages
+ * scattered over the stack slabs, so walking a chain costs a cache and TLB
+ * miss per G (expensive under nested paging): measured, walking 64 Gs per
+ * refill made up most of a warm spawn.  The spare batch gives hysteresis,
+ * so a P that alternates spawning and exiting at the boundary does not
+ * take the pool lock every time.  A first touch of a fresh page costs
  * 2 to 13 us on these virtual machines (the hypervisor traps the first user
  * access to each page even after the kernel has populated it), so reuse is
  * what makes spawning cheap.  When a P had to map a slab itself, sysmon
- * prepares slabs ahead (rt_stack_background) until RT_PREPARED_TARGET Gs
- * wait in the global list, taking the first-touch cost off the spawning
- * goroutine's path when a core is free to pay it.  Stacks of other
+ * and idle Ms prepare slabs ahead (rt_stack_prepare_one) until
+ * RT_PREPARED_TARGET Gs wait in the global pool, taking the first-touch
+ * cost off the spawning goroutine's path when a core is free to pay it.  Stacks of other
  * sizes (the main goroutine's) get a mapping of their own and are unmapped
  * when the goroutine exits.
  */
@@ -67,9 +76,10 @@
 enum {
     RT_GUARD = 16 * 1024,
     RT_SLAB_SLOTS = 64,
-    RT_PFREE_MAX = 128,          /* free Gs a P keeps before spilling half */
+    RT_BATCH = 64,               /* free Gs moved between a P and the pool */
     RT_ALTSTACK = 64 * 1024,
     RT_PREPARED_TARGET = 1024,   /* Gs sysmon keeps ready under demand    */
+    RT_RESERVE_BYTES = 256 << 20,/* addresses per mmap, at least a slab   */
 };
 
 static size_t page_size;
@@ -78,8 +88,8 @@ static _Atomic int guard_mode;       /* 0 untried, 1 madvise, 2 mprotect */
 
 static rt_lock gfree_lock;           /* guards gfree_global, ngfree_global */
 static _Atomic int stack_demand;     /* a P had to map a slab itself      */
-static rt_g *gfree_global;
-static int ngfree_global;
+static rt_g *gfree_global;           /* stack of batches (see Reuse)      */
+static int ngfree_global;            /* Gs in those batches               */
 
 void rt_stack_init(void)
 {
@@ -180,10 +190,36 @@ static void *map_region(size_t bytes)
     return p;
 }
 
+/* Slabs are carved from reservations of RT_RESERVE_BYTES (51 slabs of
+ * the default stack size, or one slab of huge stacks): one mmap per
+ * reservation rather than per slab.  mmap takes the address-space lock
+ * for writing, and would wait for a concurrent MADV_POPULATE_WRITE (sysmon
+ * preparing slabs ahead holds it for reading for a whole batch), which
+ * stalled the spawning P for up to a batch's population time. */
+static rt_lock reserve_lock;         /* guards reserve_next, reserve_left */
+static char *reserve_next;
+static int reserve_left;             /* slabs left in the reservation     */
+
+static char *slab_region(void)
+{
+    rt_lock_acquire(&reserve_lock);
+    if (reserve_left == 0) {
+        size_t slab = slot_size * RT_SLAB_SLOTS;
+        int n = RT_RESERVE_BYTES / slab > 1 ? (int)(RT_RESERVE_BYTES / slab) : 1;
+        reserve_next = map_region(slab * (size_t)n);
+        reserve_left = n;
+    }
+    char *base = reserve_next;
+    reserve_next += slot_size * RT_SLAB_SLOTS;
+    reserve_left--;
+    rt_lock_release(&reserve_lock);
+    return base;
+}
+
 /* Maps a slab and returns its Gs chained through schedlink. */
 static rt_g *new_slab(int *count)
 {
-    char *base = map_region(slot_size * RT_SLAB_SLOTS);
+    char *base = slab_region();
     install_guards(base, RT_SLAB_SLOTS);
     populate_tops(base, RT_SLAB_SLOTS);
     rt_g *list = NULL;
@@ -198,50 +234,83 @@ static rt_g *new_slab(int *count)
     return list;
 }
 
-/* Moves up to half of RT_PFREE_MAX Gs from the global list (or a new slab)
- * into p's free list. */
-static void refill(rt_p *p)
+/* Every batch in the pool holds exactly RT_BATCH Gs: a slab or a full
+ * free list. */
+_Static_assert(RT_SLAB_SLOTS == RT_BATCH, "a slab is one batch");
+
+/* Pushes the batch b of n Gs on the global pool. */
+static void pool_push(rt_g *b, int n)
 {
     rt_lock_acquire(&gfree_lock);
-    while (p->ngfree < RT_PFREE_MAX / 2 && gfree_global) {
-        rt_g *g = gfree_global;
-        gfree_global = g->schedlink;
-        ngfree_global--;
-        g->schedlink = p->gfree;
-        p->gfree = g;
-        p->ngfree++;
+    b->batchnext = gfree_global;
+    gfree_global = b;
+    ngfree_global += n;
+    rt_lock_release(&gfree_lock);
+}
+
+/* Pops a batch (of RT_BATCH Gs) from the global pool, or NULL. */
+static rt_g *pool_pop(void)
+{
+    rt_lock_acquire(&gfree_lock);
+    rt_g *b = gfree_global;
+    if (b) {
+        gfree_global = b->batchnext;
+        ngfree_global -= RT_BATCH;
     }
     rt_lock_release(&gfree_lock);
-    if (p->gfree)
-        return;
-    int n;
-    if (!atomic_exchange_explicit(&stack_demand, 1, memory_order_relaxed))
-        rt_sysmon_kick();
-    p->gfree = new_slab(&n);
+    return b;
+}
+
+/* Gives p's empty free list a batch: its spare, one from the pool, or a
+ * new slab. */
+static void refill(rt_p *p)
+{
+    int n = RT_BATCH;
+    rt_g *b = p->gspare;
+    p->gspare = NULL;
+    if (!b)
+        b = pool_pop();
+    if (!b) {
+        if (!atomic_exchange_explicit(&stack_demand, 1, memory_order_relaxed))
+            rt_sysmon_kick();
+        b = new_slab(&n);
+    }
+    p->gfree = b;
     p->ngfree = n;
+}
+
+/* Prepares one slab for the pool if a P recently had to map its own and
+ * the pool is below RT_PREPARED_TARGET; returns whether it did.  Called by
+ * sysmon and by Ms about to sleep for want of work, so that the first
+ * touch of new stacks runs on otherwise idle cores. */
+bool rt_stack_wants_help(void)
+{
+    return atomic_load_explicit(&stack_demand, memory_order_relaxed);
+}
+
+bool rt_stack_prepare_one(void)
+{
+    if (!atomic_load_explicit(&stack_demand, memory_order_relaxed))
+        return false;
+    rt_lock_acquire(&gfree_lock);
+    int have = ngfree_global;
+    rt_lock_release(&gfree_lock);
+    if (have >= RT_PREPARED_TARGET) {
+        atomic_store_explicit(&stack_demand, 0, memory_order_relaxed);
+        return false;
+    }
+    int n;
+    rt_g *list = new_slab(&n);
+    pool_push(list, n);
+    return true;
 }
 
 bool rt_stack_background(void)
 {
-    if (!atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
-        return false;
-    for (;;) {
-        rt_lock_acquire(&gfree_lock);
-        int have = ngfree_global;
-        rt_lock_release(&gfree_lock);
-        if (have >= RT_PREPARED_TARGET &&
-            !atomic_exchange_explicit(&stack_demand, 0, memory_order_relaxed))
-            return true;
-        int n;
-        rt_g *list = new_slab(&n), *last = list;
-        while (last->schedlink)
-            last = last->schedlink;
-        rt_lock_acquire(&gfree_lock);
-        last->schedlink = gfree_global;
-        gfree_global = list;
-        ngfree_global += n;
-        rt_lock_release(&gfree_lock);
-    }
+    bool acted = false;
+    while (rt_stack_prepare_one())
+        acted = true;
+    return acted;
 }
 
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
@@ -260,6 +329,10 @@ rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
     rt_g *g = p->gfree;
     p->gfree = g->schedlink;
     p->ngfree--;
+    /* The next G is in another page, likely out of the TLB and the cache:
+     * start fetching it now, behind this spawn, rather than on the next. */
+    if (p->gfree)
+        __builtin_prefetch(p->gfree, 1);
     return g;
 }
 
@@ -272,19 +345,15 @@ void rt_stack_free_g(rt_p *p, rt_g *g)
     }
     g->schedlink = p->gfree;
     p->gfree = g;
-    if (++p->ngfree < RT_PFREE_MAX)
+    if (++p->ngfree < RT_BATCH)
         return;
-    /* Spill half to the global list so other Ps can reuse them. */
-    rt_lock_acquire(&gfree_lock);
-    while (p->ngfree > RT_PFREE_MAX / 2) {
-        rt_g *x = p->gfree;
-        p->gfree = x->schedlink;
-        p->ngfree--;
-        x->schedlink = gfree_global;
-        gfree_global = x;
-        ngfree_global++;
-    }
-    rt_lock_release(&gfree_lock);
+    /* The list is a full batch: it becomes the spare, and an older spare
+     * goes to the pool for other Ps. */
+    if (p->gspare)
+        pool_push(p->gspare, RT_BATCH);
+    p->gspare = p->gfree;
+    p->gfree = NULL;
+    p->ngfree = 0;
 }
 
 /* ---------------------------------------------------------------------- */

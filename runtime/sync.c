@@ -10,7 +10,8 @@
  *
  * goc_mutex.state: bit 0 locked, bit 1 woken (a released waiter is on its
  * way to compete; unlockers need not wake another), bits 2.. waiter count.
- * Lock is one CAS when free; contended, it spins briefly (the holder is
+ * Lock is one atomic OR of the locked bit, which takes a free mutex even
+ * while waiters are counted; contended, it spins briefly (the holder is
  * usually running on another core), then queues.  Unlock is one atomic
  * subtraction, plus a wake-up when waiters exist and none is already woken.
  * Woken waiters compete with newcomers (barging), which keeps the lock
@@ -125,36 +126,32 @@ static void sema_release(goc_waitq *q)
 /* Mutex                                                                  */
 /* ---------------------------------------------------------------------- */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
-/* Spins while another core holds the lock, backing off exponentially (1 to
- * 64 pauses between looks).  Looking at the lock word pulls its cache line
- * away from the holder, which then pays a transfer on its next lock or
- * unlock; backing off lets a busy holder run several critical sections per
- * transfer.  Parking costs microseconds, so the budget is generous: about
- * 2,000 pauses before giving up. */
+/* Tries to take m without queueing: looks first, then spins while another
+ * core holds the lock, backing off exponentially (1 to 64 pauses between
+ * looks).  Looking at the lock word pulls its cache line away from the
+ * holder, which then pays a transfer on its next lock or unlock; backing
+ * off lets a busy holder run several critical sections per transfer.
+ * Parking costs microseconds, so the budget is generous: about 2,000
+ * pauses before giving up.  The first look comes before any pause: the
+ * inline fast path fails whenever waiters are counted in the state, even
+ * with the lock free, and a holder that relocks at once (the common case
+ * under contention) must not pay a pause for that. */
 static bool try_spin(goc_mutex *m)
 {
-    if (rt_sched_state.nprocs < 2)
-        return false;
+    bool multi = rt_sched_state.nprocs > 1;
     int wait = 1;
     for (int round = 0; round < 40; round++) {
-        for (int i = 0; i < wait; i++)
-            cpu_relax();
-        if (wait < 64)
-            wait *= 2;
         uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
         if (!(s & MUTEX_LOCKED) &&
             atomic_compare_exchange_strong_explicit(mstate(m), &s, s | MUTEX_LOCKED,
                 memory_order_acquire, memory_order_relaxed))
             return true;
+        if (!multi)
+            return false;
+        for (int i = 0; i < wait; i++)
+            rt_cpu_relax();
+        if (wait < 64)
+            wait *= 2;
     }
     return false;
 }

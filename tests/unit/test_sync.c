@@ -154,6 +154,54 @@ GOC_TEST(mutex_parks_goroutine)
     return 0;
 }
 
+/* A holder that unlocks and relocks while goroutines wait: the relock
+ * takes the mutex although waiters are counted in its state (the inline
+ * fast path), exclusion still holds each time, and every waiter still gets
+ * the mutex once the holder lets go for good. */
+struct relock {
+    goc_mutex m;
+    int inside;                 /* goroutines between lock and unlock */
+    _Atomic int started, bad;
+    goc_chan *join;
+};
+
+static void relock_waiter(void *p)
+{
+    struct relock *s = p;
+    atomic_fetch_add(&s->started, 1);
+    goc_mutex_lock(&s->m);
+    if (s->inside++ != 0)
+        atomic_fetch_add(&s->bad, 1);
+    s->inside--;
+    goc_mutex_unlock(&s->m);
+    join_done(s->join);
+}
+
+GOC_TEST(mutex_relock_with_waiters)
+{
+    struct relock s = { .join = join_make(8) };
+    goc_mutex_lock(&s.m);
+    for (int i = 0; i < 8; i++)
+        goc_go(relock_waiter, &s);
+    CHECK(goc_test_wait_for(&s.started, 8, 5000));
+    for (int i = 0; i < 100; i++)
+        goc_yield();                          /* let them queue up */
+    for (int i = 0; i < 10000; i++) {
+        goc_mutex_unlock(&s.m);
+        goc_mutex_lock(&s.m);
+        if (s.inside++ != 0)
+            atomic_fetch_add(&s.bad, 1);
+        CHECK(!goc_mutex_trylock(&s.m));
+        s.inside--;
+    }
+    goc_mutex_unlock(&s.m);
+    join_wait(s.join, 8);
+    CHECK_EQ(atomic_load(&s.bad), 0);
+    goc_mutex_lock(&s.m);                     /* free again, no waiters */
+    goc_mutex_unlock(&s.m);
+    return 0;
+}
+
 /* ---- rwmutex ------------------------------------------------------------- */
 
 static goc_rwmutex rw;                         /* zero value */
@@ -581,6 +629,7 @@ int main(void)
         GOC_UNIT(mutex_trylock),
         GOC_UNIT(mutex_blocks_until_unlock),
         GOC_UNIT(mutex_parks_goroutine),
+        GOC_UNIT(mutex_relock_with_waiters),
         GOC_UNIT(rwmutex_exclusion),
         GOC_UNIT(rwmutex_readers_share),
         GOC_UNIT(waitgroup),
