@@ -384,6 +384,7 @@ typedef struct goc_frame {
     int is_inline;
     int unwinding;            /* the runtime jumped here to run defers for a panic */
     int in_dcall;             /* running a deferred call (not a deferred block) */
+    struct goc_frame **head;  /* the goroutine's chain head this frame is on */
     size_t used;              /* bytes of buf handed out by goc_frame_alloc */
     void *spill;              /* malloc'ed blocks beyond buf, freed on finish */
     _Alignas(16) unsigned char buf[160];
@@ -419,7 +420,15 @@ void *goc_frame_push_inline(goc_frame *f);
  * only when the panic is unwinding f. */
 const char *goc_recover_frame(goc_frame *f);
 #define goc_frame_enter_inline(f) _setjmp(goc_frame_push_inline(f))
-int goc_frame_finish(goc_frame *f);
+int goc_frame_finish_slow(goc_frame *f);
+static inline int goc_frame_finish(goc_frame *f)
+{
+    if (__builtin_expect(!f->unwinding && !f->spill, 1)) {
+        *f->head = f->link;   /* leave the chain: no other work on a normal exit */
+        return 0;
+    }
+    return goc_frame_finish_slow(f);
+}
 void *goc_frame_alloc_slow(goc_frame *f, size_t n);
 static inline void *goc_frame_alloc(goc_frame *f, size_t n)
 {

@@ -58,7 +58,9 @@ void *goc_frame_push(goc_frame *f)
 
 void *goc_frame_push_inline(goc_frame *f)
 {
-    rt_g *g = rt_needg("goc_frame_enter_inline");
+    rt_g *g = rt_curg_leaf();   /* a leaf: no switch before the use */
+    if (__builtin_expect(!g, 0))
+        g = rt_needg("goc_frame_enter_inline");
     f->defers = NULL;
     f->dtop = f->dcur = NULL;
     f->is_inline = 1;
@@ -66,6 +68,7 @@ void *goc_frame_push_inline(goc_frame *f)
     f->in_dcall = 0;
     f->used = 0;
     f->spill = NULL;
+    f->head = &g->frames;
     f->link = g->frames;
     g->frames = f;
     return f->jb;
@@ -232,7 +235,7 @@ static RT_NORETURN void panic_run(const char *msg)
     unwind(g);
 }
 
-int goc_frame_finish(goc_frame *f)
+int goc_frame_finish_slow(goc_frame *f)
 {
     rt_g *g = rt_needg("goc_frame_finish");
     g->frames = f->link;

@@ -246,6 +246,14 @@ extern rt_sched rt_sched_state RT_HIDDEN;
 /* ---------------------------------------------------------------------- */
 
 rt_m *rt_getm(void) RT_HIDDEN;           /* never cached: see top comment */
+/* For leaf functions that cannot switch goroutines between reading it and
+ * using it (a non-inlined runtime function reads it afresh on each call). */
+extern __thread rt_m *rt_tls_m RT_HIDDEN;
+static inline rt_g *rt_curg_leaf(void)
+{
+    rt_m *m = rt_tls_m;
+    return m && m->curg != &m->g0 ? m->curg : NULL;
+}
 static inline rt_g *rt_getg(void)
 {
     rt_m *m = rt_getm();

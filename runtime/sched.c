@@ -70,7 +70,10 @@
 rt_sched rt_sched_state;
 #define S rt_sched_state
 
-static __thread rt_m *tls_m;
+/* The running M.  Read through rt_getm() (never cached across a switch),
+ * or rt_tls_m directly in a leaf that cannot switch (rt.h). */
+__thread rt_m *rt_tls_m;
+#define tls_m rt_tls_m
 static _Atomic int32_t nrunwaiters;  /* goc_main/goc_run callers waiting */
 
 __attribute__((noinline)) rt_m *rt_getm(void)
