@@ -236,6 +236,18 @@ struct rt_span {
     uint64_t pending_free[RT_BITMAP_WORDS];   /* central lock            */
 };
 
+/* Unlinks s from the doubly linked span list at *head. */
+static inline void rt_span_unlink(rt_span **head, rt_span *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        *head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+
 typedef struct rt_arena {
     uintptr_t base;
     rt_span *_Atomic spans[RT_ARENA_PAGES];   /* heap lock to write        */

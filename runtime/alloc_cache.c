@@ -53,16 +53,6 @@ static void list_push(rt_span **head, rt_span *s)
     *head = s;
 }
 
-static void list_remove(rt_span **head, rt_span *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        *head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-}
 
 static rt_span **list_of(rt_central *c, rt_span *s)
 {
@@ -173,7 +163,7 @@ static void cache_take_span(rt_cache_slot *sl, unsigned cls, bool noscan)
     rt_lock_acquire(&c->lock);
     rt_span *s = c->partial;
     if (s) {
-        list_remove(&c->partial, s);
+        rt_span_unlink(&c->partial, s);
         s->where = RT_SPAN_CACHED;
     }
     rt_lock_release(&c->lock);
@@ -240,7 +230,7 @@ static bool free_uncached(rt_central *c, rt_span *s, uint32_t idx)
         rt_throw("rt_heap_free: double free");
     atomic_store_explicit(&s->alloc_bits[w], bits & ~bit, memory_order_relaxed);
     s->needzero = 1;
-    list_remove(list_of(c, s), s);
+    rt_span_unlink(list_of(c, s), s);
     s->nalloc--;
     return central_place(c, s);
 }

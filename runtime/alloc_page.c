@@ -234,13 +234,7 @@ static void free_insert(rt_span *s)
 static void free_remove(rt_span *s)
 {
     rt_span **head = free_head(s->npages);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        *head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->next = s->prev = NULL;
+    rt_span_unlink(head, s);
     if (s->npages < RT_FREE_EXACT && !*head)
         H.nonempty[s->npages / 64] &= ~((uint64_t)1 << (s->npages % 64));
     size_t bytes = s->npages * RT_PAGE_SIZE;

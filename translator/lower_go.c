@@ -102,22 +102,36 @@ static void emit_close_check(tr_buf *o, const char *ch)
                      " \"invalid operation: cannot close receive-only channel\");", ch);
 }
 
+/* The shared start of go and defer of a channel builtin: 0 when the call
+ * is no channel builtin, 1 when it is handled (stage 1's probe, or len/cap
+ * rejected as in Go), 2 when the close of channel `ch` remains to lower. */
+static int builtin_close(em *e, TSNode call, const char *prefix, uint32_t id, const char *stmt,
+                         char *ch, size_t n)
+{
+    int done;
+    const char *b = chan_builtin(e, call, prefix, id, &done);
+    if (!b) return 0;
+    if (done) return 1;
+    if (strcmp(b, "close")) {
+        char *t = tr_node_text(e->u, call);
+        tr_err(e, call, "%s discards result of %s", stmt, t);
+        free(t);
+        tr_buf_puts(e->out, " }");
+        return 1;
+    }
+    snprintf(ch, n, "%s%u_0", prefix, id);
+    emit_close_check(e->out, ch);
+    return 2;
+}
+
 /* go close(ch): a goroutine that closes the channel evaluated now. */
 static int go_builtin(em *e, TSNode n, TSNode call)
 {
     uint32_t id = ts_node_start_byte(n);
-    int done;
-    const char *b = chan_builtin(e, call, "__goc_gc", id, &done);
-    if (!b || done) return b != NULL;
-    tr_buf *o = e->out;
-    if (strcmp(b, "close")) {
-        { char *t = tr_node_text(e->u, call); tr_err(e, call, "go discards result of %s", t); free(t); }
-        tr_buf_puts(o, " }");
-        return 1;
-    }
     char ch[64];
-    snprintf(ch, sizeof ch, "__goc_gc%u_0", id);
-    emit_close_check(o, ch);
+    int r = builtin_close(e, call, "__goc_gc", id, "go", ch, sizeof ch);
+    if (r != 2) return r;
+    tr_buf *o = e->out;
     tr_buf_printf(&e->u->pre, "static void __goc_gc%u_run(void *__goc_v) { goc_chan_close(__goc_v); } ", id);
     tr_buf_printf(o, " goc_go_at(__goc_gc%u_run, (void *)%s, ", id, ch);
     tr_buf_c_string(o, e->u->opt->in_path);
@@ -271,23 +285,14 @@ static void defer_block(em *e, TSNode stmt, uint32_t id)
 /* defer close(ch): the channel is evaluated now, closed at the exit. */
 static int defer_builtin(em *e, TSNode call, uint32_t id)
 {
-    int done;
-    const char *b = chan_builtin(e, call, "__goc_d", id, &done);
-    if (!b || done) return b != NULL;
-    tr_buf *o = e->out;
-    if (strcmp(b, "close")) {
-        { char *t = tr_node_text(e->u, call); tr_err(e, call, "defer discards result of %s", t); free(t); }
-        tr_buf_puts(o, " }");
-        return 1;
-    }
     char ch[64];
-    snprintf(ch, sizeof ch, "__goc_d%u_0", id);
-    emit_close_check(o, ch);
-    tr_buf_printf(o, " struct __goc_d%u { goc_dlink l; goc_chan *c; } *__goc_p = goc_frame_alloc(&__goc_fr,"
-                     " sizeof *__goc_p); __goc_p->c = (goc_chan *)%s;"
-                     " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
-                     " if (0) { __goc_dr%u: goc_chan_close(((struct __goc_d%u *)__goc_fr.dcur)->c);"
-                     " goto __goc_exit; } }", id, ch, id, id, id);
+    int r = builtin_close(e, call, "__goc_d", id, "defer", ch, sizeof ch);
+    if (r != 2) return r;
+    tr_buf_printf(e->out, " struct __goc_d%u { goc_dlink l; goc_chan *c; } *__goc_p = goc_frame_alloc(&__goc_fr,"
+                          " sizeof *__goc_p); __goc_p->c = (goc_chan *)%s;"
+                          " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
+                          " if (0) { __goc_dr%u: goc_chan_close(((struct __goc_d%u *)__goc_fr.dcur)->c);"
+                          " goto __goc_exit; } }", id, ch, id, id, id);
     return 1;
 }
 

@@ -549,15 +549,36 @@ static int stress_main(void *arg)
     return heap_ok();
 }
 
+/* Starts this test binary again with argument `mode` (under the emulator
+ * of a cross build, GOC_TEST_EMULATOR, when there is one). */
+static pid_t spawn_self(const char *mode, posix_spawn_file_actions_t *fa)
+{
+    static char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = 0;
+    char *argv[16], *emu = getenv("GOC_TEST_EMULATOR"), *copy = NULL;
+    int argc = 0;
+    if (emu && *emu) {
+        copy = strdup(emu);
+        for (char *t = strtok(copy, " "); t && argc < 12; t = strtok(NULL, " ")) argv[argc++] = t;
+    }
+    argv[argc++] = self;
+    argv[argc++] = (char *)mode;
+    argv[argc] = NULL;
+    pid_t pid;
+    assert_int_equal(posix_spawnp(&pid, argv[0], fa, NULL, argv, environ), 0);
+    free(copy);
+    return pid;
+}
+
 static void test_stress_procs(void **state)
 {
     (void)state;
     static const char *procs[] = { "1", "2", "8" };
     for (int i = 0; i < 3; i++) {
-        char *argv[] = { "/proc/self/exe", "--stress", NULL };
         setenv("GOC_MAXPROCS", procs[i], 1);
-        pid_t pid;
-        assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ), 0);
+        pid_t pid = spawn_self("--stress", NULL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -572,12 +593,10 @@ static void test_stress_procs(void **state)
 static void test_out_of_memory(void **state)
 {
     (void)state;
-    char *argv[] = { "/proc/self/exe", "--oom", NULL };
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
+    pid_t pid = spawn_self("--oom", &fa);
     posix_spawn_file_actions_destroy(&fa);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
