@@ -115,6 +115,8 @@ typedef struct tr_unit {
     struct tr_fields *fields; /* escape.c's table of struct fields */
     char **array_typedefs;    /* typedef names of array types in this file */
     int narray_typedefs;
+    uint32_t *go_calls;       /* stage 2: (thunk id, function context) of go calls, for names */
+    int ngo_calls;
     tr_dcap *dcaps;           /* defer blocks with captures */
     int ndcaps;
     tr_ctx *ctxs;

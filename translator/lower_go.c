@@ -149,6 +149,12 @@ static void go_call(em *e, TSNode n, TSNode call)
     if (e->u->stage == 1) { tr_buf_puts(o, " }"); return; }
     char name[64];
     tr_buf *pre = &e->u->pre;
+    /* the file-scope struct and thunk stand for the call: an error the C
+     * compiler finds there (an argument f cannot take) is the call's */
+    if (e->u->marks) tr_buf_mark(pre, 'G', ts_node_start_byte(call), 1);
+    e->u->go_calls = realloc(e->u->go_calls, sizeof *e->u->go_calls * (size_t)(e->u->ngo_calls + 1) * 2);
+    e->u->go_calls[2 * e->u->ngo_calls] = id;
+    e->u->go_calls[2 * e->u->ngo_calls++ + 1] = (uint32_t)e->u->ctxs[e->ctx].top;
     snprintf(name, sizeof name, "__goc_gc%u_f", id);
     tr_buf_printf(pre, "struct __goc_gc%u { __typeof__(%s) f;", id, call_type(e, n, name, "void (*)()"));
     for (uint32_t i = 0; i < k; i++) {
@@ -159,6 +165,7 @@ static void go_call(em *e, TSNode n, TSNode call)
                        " __goc_e->f(", id, id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(pre, "%s__goc_e->a%u", i ? ", " : "", i);
     tr_buf_puts(pre, "); } ");
+    if (e->u->marks) tr_buf_mark(pre, 'P', 0, 0);
     tr_buf_printf(o, " struct __goc_gc%u *__goc_e = goc_alloc(sizeof *__goc_e); __goc_e->f = __goc_gc%u_f;",
                   id, id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_e->a%u = __goc_gc%u_%u;", i, id, i);

@@ -148,6 +148,14 @@ static tr_colmap *make_colmap(tr_unit *u, tr_buf *out)
         free(shown);
         free(fn);
     }
+    for (int i = 0; i < u->ngo_calls; i++) {
+        char internal[64], *fn = function_name(u, u->ctxs[u->go_calls[2 * i + 1]].fn), *shown = NULL;
+        snprintf(internal, sizeof internal, "__goc_gc%u_run", u->go_calls[2 * i]);
+        if (asprintf(&shown, "go statement in %s", fn ? fn : "a function") < 0) abort();
+        tr_colmap_name(m, internal, shown);
+        free(shown);
+        free(fn);
+    }
     return m;
 }
 
@@ -165,6 +173,7 @@ static void unit_free(tr_unit *u)
     for (int i = 0; i < u->nctxs; i++) free(u->ctxs[i].caps);
     for (int i = 0; i < u->ndcaps; i++) free(u->dcaps[i].vars);
     free(u->dcaps);
+    free(u->go_calls);
     tr_fields_free(u->fields);
     for (int i = 0; i < u->narray_typedefs; i++) free(u->array_typedefs[i]);
     free(u->array_typedefs);
