@@ -171,6 +171,9 @@ struct rt_p {
                                     reads it as a sign of progress)     */
     _Atomic uint32_t status;     /* 0 idle, 1 running (for the monitor)  */
     _Atomic uint32_t sysmon_tick;
+    _Atomic uint32_t preempt_req;  /* sysmon: the G running here ran too long */
+    uint32_t sm_fairtick;        /* sysmon only: fairtick when last seen   */
+    int64_t sm_since;            /* sysmon only: since when it is unchanged */
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;

@@ -999,6 +999,52 @@ void rt_sysmon_kick(void)
         rt_futex_wake(&sysmon_kicked, 1);
 }
 
+/*
+ * Preemption.  C cannot be interrupted at an arbitrary instruction and
+ * switched (the code may hold a libc lock), so translated code polls: the
+ * translator puts GOC__PREEMPT_POLL() (goc_lang.h) at the top of every loop
+ * body, one relaxed load of goc__preempt_pending.  sysmon sets it, and
+ * preempt_req on the P, when a P has run the same goroutine (its fairtick
+ * unchanged) for more than RT_PREEMPT_NS; the poll then yields.  The flag
+ * is cleared by the first poll that sees it; a P whose goroutine still
+ * runs on is flagged again at sysmon's next look.  Plain C loops and
+ * blocking C calls are not covered.
+ */
+#define RT_PREEMPT_NS (10 * 1000 * 1000)
+_Atomic int goc__preempt_pending;
+
+void goc__preempt(void)
+{
+    atomic_store_explicit(&goc__preempt_pending, 0, memory_order_relaxed);
+    rt_m *m = rt_getm();
+    if (!m || !m->p || m->curg == &m->g0)
+        return;
+    if (atomic_exchange_explicit(&m->p->preempt_req, 0, memory_order_relaxed))
+        goc_yield();
+}
+
+/* sysmon: flags the Ps whose goroutine has run too long. */
+static bool retake(int64_t now)
+{
+    bool acted = false;
+    for (int i = 0; i < S.nprocs; i++) {
+        rt_p *p = &S.ps[i];
+        uint32_t t = atomic_load_explicit(&p->fairtick, memory_order_relaxed);
+        if (!atomic_load_explicit(&p->status, memory_order_relaxed) || t != p->sm_fairtick) {
+            p->sm_fairtick = t;
+            p->sm_since = now;
+            continue;
+        }
+        if (now - p->sm_since < RT_PREEMPT_NS)
+            continue;
+        p->sm_since = now;
+        atomic_store_explicit(&p->preempt_req, 1, memory_order_relaxed);
+        atomic_store_explicit(&goc__preempt_pending, 1, memory_order_relaxed);
+        acted = true;
+    }
+    return acted;
+}
+
 static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
@@ -1014,6 +1060,8 @@ static void *sysmon_main(void *arg)
         if (!atomic_exchange_explicit(&sysmon_kicked, 0, memory_order_acquire))
             rt_futex_wait(&sysmon_kicked, 0, delay);
         bool acted = rt_stack_background();
+        if (retake(goc_nanotime()))
+            acted = true;
         for (int i = 0; i < S.nprocs; i++) {
             rt_p *p = &S.ps[i];
             if (atomic_load_explicit(&p->status, memory_order_relaxed) && !runq_empty(p) &&

@@ -34,6 +34,7 @@ typedef struct em {
 
 void tr_emit(em *e, TSNode n);
 void tr_emit_default(em *e, TSNode n);
+void tr_emit_loop(em *e, TSNode n);
 char *tr_emit_flat(em *e, TSNode n);
 void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main);
 void tr_pad_newlines(em *e, uint32_t a, uint32_t b);

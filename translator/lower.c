@@ -115,6 +115,27 @@ void tr_pad_newlines(em *e, uint32_t a, uint32_t b)
         if (e->u->s[i] == '\n') tr_buf_add(e->out, "\n", 1);
 }
 
+/* A loop statement, its body led by the preemption poll (goc_lang.h):
+ * `{ GOC__PREEMPT_POLL(); BODY }`, on the body's own line. */
+void tr_emit_loop(em *e, TSNode n)
+{
+    TSNode body = ts_node_child_by_field_name(n, "body", 4);
+    uint32_t pos = ts_node_start_byte(n), end = ts_node_end_byte(n);
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        copy(e, pos, ts_node_start_byte(c));
+        if (ts_node_eq(c, body)) {
+            tr_buf_puts(e->out, "{ GOC__PREEMPT_POLL(); ");
+            tr_emit(e, c);
+            tr_buf_puts(e->out, " }");
+        } else
+            tr_emit(e, c);
+        pos = ts_node_end_byte(c);
+    }
+    copy(e, pos, end);
+}
+
 void tr_emit_default(em *e, TSNode n)
 {
     uint32_t pos = ts_node_start_byte(n), end = ts_node_end_byte(n);
@@ -601,7 +622,7 @@ static void emit_node(em *e, TSNode n, const char *t)
     case 'd':
         if (!strcmp(t, "while_statement") || !strcmp(t, "do_statement")) {
             tr_push_loop(e, 1, -1);
-            tr_emit_default(e, n);
+            tr_emit_loop(e, n);
             e->nloops--;
             return;
         }

@@ -317,7 +317,7 @@ void tr_emit_for(em *e, TSNode n)
     if (!nb) {
         free(boxed);
         tr_push_loop(e, 1, -1);
-        tr_emit_default(e, n);
+        tr_emit_loop(e, n);
         e->nloops--;
         return;
     }
@@ -331,7 +331,7 @@ void tr_emit_for(em *e, TSNode n)
         pos = ts_node_end_byte(c);
         if (!ts_node_eq(c, body)) { tr_emit(e, c); continue; }
         int label = (int)ts_node_start_byte(body);
-        tr_buf_puts(e->out, "{");
+        tr_buf_puts(e->out, "{ GOC__PREEMPT_POLL();");
         for (int b = 0; b < nb; b++) tr_emit_box(e, boxed[b]);
         tr_buf_puts(e->out, " ");
         tr_push_loop(e, 1, label);
