@@ -390,6 +390,25 @@ typedef struct goc_frame {
     _Alignas(16) unsigned char buf[160];
 } goc_frame;
 
+/* The jump back into a frame a panic unwinds: a small returns_twice
+ * setjmp of the callee-saved registers (runtime/jmp_*.S); glibc's _setjmp
+ * under the sanitizers, whose longjmp interceptors must see the jump. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GOC__SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GOC__SANITIZED 1
+#endif
+#ifdef GOC__SANITIZED
+#define goc__frame_setjmp(jb) _setjmp(jb)
+#else
+int goc__setjmp(void *jb) __attribute__((returns_twice));
+#define goc__frame_setjmp(jb) goc__setjmp(jb)
+#endif
+void goc__longjmp(void *jb, int v) __attribute__((noreturn));
+
 /* Pushes f on the goroutine's chain and returns its jump buffer. */
 void *goc_frame_push(goc_frame *f);
 /* goc_frame_enter returns 0 on entry, nonzero when a panic was recovered by
@@ -397,7 +416,7 @@ void *goc_frame_push(goc_frame *f);
  * setjmp: use it only as the whole condition of an if.  (A real setjmp, not
  * __builtin_setjmp: with computed gotos and noreturn calls in the function
  * gcc -O2 drops __builtin_setjmp's second return.) */
-#define goc_frame_enter(f) _setjmp(goc_frame_push(f))
+#define goc_frame_enter(f) goc__frame_setjmp(goc_frame_push(f))
 /* Registers fn(arg) to run when f is left or unwound. */
 void goc_defer(goc_frame *f, void (*fn)(void *), void *arg);
 /* Runs f's deferred calls, latest first, and pops f. */
@@ -419,7 +438,7 @@ void *goc_frame_push_inline(goc_frame *f);
 /* recover() written in a deferred block of frame f: the panic's message
  * only when the panic is unwinding f. */
 const char *goc_recover_frame(goc_frame *f);
-#define goc_frame_enter_inline(f) _setjmp(goc_frame_push_inline(f))
+#define goc_frame_enter_inline(f) goc__frame_setjmp(goc_frame_push_inline(f))
 int goc_frame_finish_slow(goc_frame *f);
 static inline int goc_frame_finish(goc_frame *f)
 {

@@ -31,6 +31,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The jump back into frame f, matching goc_frame_enter's setjmp (goc.h). */
+static RT_NORETURN void frame_longjmp(goc_frame *f)
+{
+#ifdef GOC__SANITIZED
+    longjmp(f->jb, 1);
+#else
+    goc__longjmp(f->jb, 1);
+#endif
+}
 #include <unistd.h>
 
 struct goc_defer_rec {
@@ -58,9 +68,9 @@ void *goc_frame_push(goc_frame *f)
 
 void *goc_frame_push_inline(goc_frame *f)
 {
-    rt_g *g = rt_curg_leaf();   /* a leaf: no switch before the use */
-    if (__builtin_expect(!g, 0))
-        g = rt_needg("goc_frame_enter_inline");
+    goc_frame **head = rt_tls_frames;   /* a leaf: no switch before the use */
+    if (__builtin_expect(!head, 0))
+        head = &rt_needg("goc_frame_enter_inline")->frames;
     f->defers = NULL;
     f->dtop = f->dcur = NULL;
     f->is_inline = 1;
@@ -68,9 +78,9 @@ void *goc_frame_push_inline(goc_frame *f)
     f->in_dcall = 0;
     f->used = 0;
     f->spill = NULL;
-    f->head = &g->frames;
-    f->link = g->frames;
-    g->frames = f;
+    f->head = head;
+    f->link = *head;
+    *head = f;
     return f->jb;
 }
 
@@ -201,7 +211,7 @@ static RT_NORETURN void unwind(rt_g *g)
     while ((f = g->frames)) {
         if (f->is_inline) {
             f->unwinding = 1;
-            longjmp(f->jb, 1);
+            frame_longjmp(f);
         }
         if (!f->defers) {
             g->frames = f->link;
@@ -215,7 +225,7 @@ static RT_NORETURN void unwind(rt_g *g)
         drop_panics_below(g, f);
         run_defers(f);
         g->frames = f->link;
-        longjmp(f->jb, 1);
+        frame_longjmp(f);
     }
     die(g, g->panicking);
 }

@@ -252,6 +252,7 @@ rt_m *rt_getm(void) RT_HIDDEN;           /* never cached: see top comment */
 /* For leaf functions that cannot switch goroutines between reading it and
  * using it (a non-inlined runtime function reads it afresh on each call). */
 extern __thread rt_m *rt_tls_m RT_HIDDEN;
+extern __thread goc_frame **rt_tls_frames RT_HIDDEN;   /* sched.c, set on each switch */
 static inline rt_g *rt_curg_leaf(void)
 {
     rt_m *m = rt_tls_m;

@@ -551,9 +551,14 @@ static void switch_finish(rt_g *now)
     }
 }
 
+/* The running goroutine's chain of defer frames (panic.c), or NULL on
+ * g0: one load for goc_frame_push_inline instead of TLS -> M -> G. */
+__thread goc_frame **rt_tls_frames;
+
 static void switch_to(rt_m *m, rt_g *from, rt_g *to, bool exiting)
 {
     m->curg = to;
+    rt_tls_frames = to == &m->g0 ? NULL : &to->frames;
     to->m = m;
     rt_san_before_switch(from, to, exiting);
     rt_ctx_switch(&from->sp, to->sp);
