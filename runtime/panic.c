@@ -181,7 +181,8 @@ static void print_panic_chain(struct rt_panic *p)
     if (!p)
         return;
     print_panic_chain(p->link);
-    fprintf(stderr, p->link ? "\tpanic: %s\n" : "panic: %s\n", p->msg);
+    /* Go marks a panic that a deferred call recovered before a newer one */
+    fprintf(stderr, p->link ? "\tpanic: %s%s\n" : "panic: %s%s\n", p->msg, p->recovered ? " [recovered]" : "");
 }
 
 static RT_NORETURN void die(rt_g *g, struct rt_panic *p)

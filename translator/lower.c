@@ -581,6 +581,27 @@ static int is_lowered(em *e, TSNode n, const char *t)
 
 static void emit_node(em *e, TSNode n, const char *t);
 
+/* A user label: a backward goto makes a loop, so the labelled statement
+ * polls for preemption as loop bodies do (`L: { GOC__PREEMPT_POLL(); S }`;
+ * in C17 S cannot be a declaration, so the braces change no scope). */
+static void emit_label(em *e, TSNode n)
+{
+    TSNode stmt = ts_node_named_child(n, 1);
+    uint32_t pos = ts_node_start_byte(n), k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        copy(e, pos, ts_node_start_byte(c));
+        if (ts_node_eq(c, stmt)) {
+            tr_buf_puts(e->out, "{ GOC__PREEMPT_POLL(); ");
+            tr_emit(e, c);
+            tr_buf_puts(e->out, " }");
+        } else
+            tr_emit(e, c);
+        pos = ts_node_end_byte(c);
+    }
+    copy(e, pos, ts_node_end_byte(n));
+}
+
 void tr_emit(em *e, TSNode n)
 {
     const char *t = ts_node_type(n);
@@ -606,6 +627,7 @@ static void emit_node(em *e, TSNode n, const char *t)
         if (!strcmp(t, "labeled_statement")) {
             if (label_is(e->u, n, "__goc_go")) { tr_emit_go(e, n); return; }
             if (label_is(e->u, n, "__goc_defer")) { tr_emit_defer(e, n); return; }
+            if (e->ctx >= 0) { emit_label(e, n); return; }
         }
         break;
     case 's':
