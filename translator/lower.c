@@ -115,17 +115,15 @@ void tr_pad_newlines(em *e, uint32_t a, uint32_t b)
         if (e->u->s[i] == '\n') tr_buf_add(e->out, "\n", 1);
 }
 
-/* A loop statement, its body led by the preemption poll (goc_lang.h):
- * `{ GOC__PREEMPT_POLL(); BODY }`, on the body's own line. */
-void tr_emit_loop(em *e, TSNode n)
+/* Emits n with its sub-statement `inner` led by the preemption poll
+ * (goc_lang.h): `{ GOC__PREEMPT_POLL(); INNER }`, on inner's own line. */
+static void emit_polled(em *e, TSNode n, TSNode inner)
 {
-    TSNode body = ts_node_child_by_field_name(n, "body", 4);
-    uint32_t pos = ts_node_start_byte(n), end = ts_node_end_byte(n);
-    uint32_t k = ts_node_child_count(n);
+    uint32_t pos = ts_node_start_byte(n), k = ts_node_child_count(n);
     for (uint32_t i = 0; i < k; i++) {
         TSNode c = ts_node_child(n, i);
         copy(e, pos, ts_node_start_byte(c));
-        if (ts_node_eq(c, body)) {
+        if (ts_node_eq(c, inner)) {
             tr_buf_puts(e->out, "{ GOC__PREEMPT_POLL(); ");
             tr_emit(e, c);
             tr_buf_puts(e->out, " }");
@@ -133,7 +131,13 @@ void tr_emit_loop(em *e, TSNode n)
             tr_emit(e, c);
         pos = ts_node_end_byte(c);
     }
-    copy(e, pos, end);
+    copy(e, pos, ts_node_end_byte(n));
+}
+
+/* A loop statement: its body polls. */
+void tr_emit_loop(em *e, TSNode n)
+{
+    emit_polled(e, n, ts_node_child_by_field_name(n, "body", 4));
 }
 
 void tr_emit_default(em *e, TSNode n)
@@ -582,24 +586,11 @@ static int is_lowered(em *e, TSNode n, const char *t)
 static void emit_node(em *e, TSNode n, const char *t);
 
 /* A user label: a backward goto makes a loop, so the labelled statement
- * polls for preemption as loop bodies do (`L: { GOC__PREEMPT_POLL(); S }`;
- * in C17 S cannot be a declaration, so the braces change no scope). */
+ * polls as loop bodies do (in C17 it cannot be a declaration, so the
+ * braces change no scope). */
 static void emit_label(em *e, TSNode n)
 {
-    TSNode stmt = ts_node_named_child(n, 1);
-    uint32_t pos = ts_node_start_byte(n), k = ts_node_child_count(n);
-    for (uint32_t i = 0; i < k; i++) {
-        TSNode c = ts_node_child(n, i);
-        copy(e, pos, ts_node_start_byte(c));
-        if (ts_node_eq(c, stmt)) {
-            tr_buf_puts(e->out, "{ GOC__PREEMPT_POLL(); ");
-            tr_emit(e, c);
-            tr_buf_puts(e->out, " }");
-        } else
-            tr_emit(e, c);
-        pos = ts_node_end_byte(c);
-    }
-    copy(e, pos, ts_node_end_byte(n));
+    emit_polled(e, n, ts_node_named_child(n, 1));
 }
 
 void tr_emit(em *e, TSNode n)
