@@ -486,6 +486,9 @@ void *goc_alloc_noscan(size_t n);
 #define goc_new(T) ((T *)goc_alloc(sizeof(T)))
 /* goc_box copies n bytes at p into a new goc_alloc'ed block. */
 void *goc_box(const void *p, size_t n);
+/* goc_gc runs a full collection and returns when it is over (SPEC §8).
+ * There is no collector yet: it returns at once and reclaims nothing. */
+void goc_gc(void);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop
