@@ -35,6 +35,39 @@ int tr_text_is(tr_unit *u, TSNode n, const char *s)
     return strlen(s) == b - a && !memcmp(u->s + a, s, b - a);
 }
 
+int tr_label_is(tr_unit *u, TSNode n, const char *name)
+{
+    TSNode l = ts_node_child_by_field_name(n, "label", 5);
+    return !ts_node_is_null(l) && tr_text_is(u, l, name);
+}
+
+TSNode tr_call_arg(TSNode call, uint32_t i)
+{
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t k = 0, n = ts_node_named_child_count(args);
+    for (uint32_t j = 0; j < n; j++) {
+        TSNode a = ts_node_named_child(args, j);
+        if (tr_node_is(a, "comment")) continue;
+        if (k++ == i) return a;
+    }
+    return (TSNode){ 0 };
+}
+
+uint32_t tr_call_nargs(TSNode call)
+{
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t k = 0, n = ts_node_named_child_count(args);
+    for (uint32_t j = 0; j < n; j++)
+        if (!tr_node_is(ts_node_named_child(args, j), "comment")) k++;
+    return k;
+}
+
+TSNode tr_stmt_call(TSNode stmt)
+{
+    TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
+    return tr_node_is(call, "call_expression") ? call : (TSNode){ 0 };
+}
+
 char *tr_node_text(tr_unit *u, TSNode n)
 {
     size_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
@@ -155,7 +188,7 @@ static void use_ident(walk *w, TSNode n)
 }
 
 /* The identifier a declarator declares (NULL node for abstract ones). */
-static TSNode declarator_name(TSNode d, int *is_function)
+TSNode tr_declarator_name(TSNode d, int *is_function)
 {
     while (!ts_node_is_null(d)) {
         const char *t = ts_node_type(d);
@@ -337,7 +370,7 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
             value = ts_node_child_by_field_name(c, "value", 5);
         }
         int is_fn = 0;
-        TSNode name = declarator_name(d, &is_fn);
+        TSNode name = tr_declarator_name(d, &is_fn);
         /* array sizes may use earlier vars */
         if (tr_node_is(d, "array_declarator")) {
             TSNode size = ts_node_child_by_field_name(d, "size", 4);
@@ -381,7 +414,7 @@ static void walk_function(walk *w, TSNode fn)
             TSNode p = ts_node_named_child(params, i);
             if (!tr_node_is(p, "parameter_declaration")) continue;
             int is_fn = 0;
-            TSNode name = declarator_name(ts_node_child_by_field_name(p, "declarator", 10), &is_fn);
+            TSNode name = tr_declarator_name(ts_node_child_by_field_name(p, "declarator", 10), &is_fn);
             if (ts_node_is_null(name)) continue;
             char *s = tr_node_text(w->u, name);
             int v = new_var(w, s, VAR_PARAM);
@@ -399,11 +432,6 @@ static void walk_function(walk *w, TSNode fn)
     w->nscope = saved_scope;
 }
 
-static int label_is(tr_unit *u, TSNode n, const char *name)
-{
-    TSNode l = ts_node_child_by_field_name(n, "label", 5);
-    return !ts_node_is_null(l) && tr_text_is(u, l, name);
-}
 
 /* The innermost block around node n (C11 6.8: a compound statement, and
  * also each sub-statement of if, switch, while, do and for, and a for
@@ -473,7 +501,7 @@ static void walk_node(walk *w, TSNode n)
         w->nscope = saved;
         return;
     }
-    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_go")) {
+    if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_go")) {
         TSNode body = ts_node_named_child(n, 1);
         if (tr_node_is(body, "compound_statement")) {
             int saved_ctx = w->ctx, saved = w->nscope;
@@ -486,7 +514,7 @@ static void walk_node(walk *w, TSNode n)
         u->counter++;   /* go call thunks share the numbering */
         u->type_questions++;   /* the thunk's field types */
     }
-    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_defer")) {
+    if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_defer")) {
         u->ctxs[w->ctx].has_defer = 1;
     }
     if (!strcmp(t, "for_statement")) {

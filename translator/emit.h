@@ -39,8 +39,7 @@ char *tr_emit_flat(em *e, TSNode n);
 void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main);
 void tr_pad_newlines(em *e, uint32_t a, uint32_t b);
 void tr_err(em *e, TSNode n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *tr_box_ptr(em *e, int v, char *buf, size_t n);
-const char *tr_copy_val(em *e, int v, char *buf, size_t n);
+const char *tr_capture_ref(em *e, int v, char *buf, size_t n);
 void tr_emit_box(em *e, int v);
 void tr_push_loop(em *e, int is_loop, int cont);
 /* Column marks around a lowering: generated text between them maps to the

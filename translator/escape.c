@@ -90,6 +90,25 @@ static void row_or(esc *s, word *dst, const word *src)
     }
 }
 
+/* set |= pts of its members, to a fixpoint: everything reachable. */
+static void close_over(esc *s, word *set)
+{
+    for (int again = 1; again;) {
+        again = 0;
+        for (int l = 0; l < s->n; l++)
+            if (has(set, l))
+                for (int i = 0; i < s->words; i++)
+                    if (ROW(s, l)[i] & ~set[i]) { set[i] |= ROW(s, l)[i]; again = 1; }
+    }
+}
+
+static void mark_escaping(esc *s, int l)
+{
+    if (has(s->escapes, l)) return;
+    add(s->escapes, l);
+    s->changed = 1;
+}
+
 /* The local object index of the var an identifier (or goc_new call) names,
  * or -1. */
 static int local(esc *s, TSNode n)
@@ -417,18 +436,6 @@ static int keeps_nothing(esc *s, TSNode f)
 /* Arguments of an ordinary call: a goc_new object reachable from them
  * escapes (the callee may keep it: goc_new promises a heap lifetime);
  * locals do not (SPEC §8). */
-static TSNode arg_n(TSNode call, uint32_t i)
-{
-    TSNode args = field(call, "arguments");
-    uint32_t n = ts_node_named_child_count(args), k = 0;
-    for (uint32_t j = 0; j < n; j++) {
-        TSNode a = ts_node_named_child(args, j);
-        if (tr_node_is(a, "comment")) continue;
-        if (k++ == i) return a;
-    }
-    return (TSNode){ 0 };
-}
-
 /* memcpy(dst, src, n) and the raw channel sends copy what src points to:
  * into the local objects dst points to, or else into a sink. */
 static void copy_contents(esc *s, TSNode dst, TSNode src)
@@ -477,12 +484,12 @@ static void call_args(esc *s, TSNode call)
     TSNode f = field(call, "function");
     int spawn = spawns(s, f);
     if (tr_text_is(s->u, f, "memcpy") || tr_text_is(s->u, f, "memmove")) {
-        copy_contents(s, arg_n(call, 0), arg_n(call, 1));
+        copy_contents(s, tr_call_arg(call, 0), tr_call_arg(call, 1));
         return;
     }
     if (tr_text_is(s->u, f, "goc_chan_send") || tr_text_is(s->u, f, "goc_chan_try_send")) {
         word *a = row_new(s), *c = row_new(s);
-        addrs(s, arg_n(call, 1), a);
+        addrs(s, tr_call_arg(call, 1), a);
         contents(s, a, c);
         sink(s, c);
         free(a);
@@ -506,26 +513,16 @@ static void call_args(esc *s, TSNode call)
             if (has(d, l)) flow_into(s, l, a);
         free(d);
     }
-    for (int again = 1; again;) {   /* close over pts */
-        again = 0;
-        for (int l = 0; l < s->n; l++)
-            if (has(a, l))
-                for (int i = 0; i < s->words; i++)
-                    if (ROW(s, l)[i] & ~a[i]) { a[i] |= ROW(s, l)[i]; again = 1; }
-    }
+    close_over(s, a);
     for (int l = 0; l < s->n; l++)
-        if (has(a, l) && var(s, l)->kind == VAR_NEW && !has(s->escapes, l)) {
-            add(s->escapes, l);
-            s->changed = 1;
-        }
+        if (has(a, l) && var(s, l)->kind == VAR_NEW) mark_escaping(s, l);
     free(a);
 }
 
 static void go_call(esc *s, TSNode stmt)
 {
-    TSNode body = ts_node_named_child(stmt, 1);
-    TSNode call = tr_node_is(body, "expression_statement") ? ts_node_named_child(body, 0) : body;
-    if (!tr_node_is(call, "call_expression")) return;
+    TSNode call = tr_stmt_call(ts_node_named_child(stmt, 1));
+    if (ts_node_is_null(call)) return;
     uint32_t id = ts_node_start_byte(stmt);
     word *a = row_new(s);
     addrs(s, field(call, "function"), a);
@@ -556,19 +553,6 @@ static int returns_scalar(esc *s)
 }
 
 /* ---- the walk -------------------------------------------------------------- */
-
-static int label_is(tr_unit *u, TSNode n, const char *name)
-{
-    TSNode l = ts_node_child_by_field_name(n, "label", 5);
-    return !ts_node_is_null(l) && tr_text_is(u, l, name);
-}
-
-static TSNode declarator_id(TSNode d)
-{
-    while (!ts_node_is_null(d) && !tr_node_is(d, "identifier"))
-        d = tr_node_is(d, "parenthesized_declarator") ? ts_node_named_child(d, 0) : field(d, "declarator");
-    return d;
-}
 
 static void walk(esc *s, TSNode n);
 
@@ -615,10 +599,7 @@ static void defer_sink(esc *s, const word *a)
         if (!has(a, l)) continue;
         tr_var *x = var(s, l);
         int nested = x->kind == VAR_NEW ? x->scope_from != ts_node_start_byte(body) : !in_ctx_body(s, x);
-        if (nested && !has(s->escapes, l)) {
-            add(s->escapes, l);
-            s->changed = 1;
-        }
+        if (nested) mark_escaping(s, l);
     }
 }
 
@@ -635,8 +616,8 @@ static void defer_stmt(esc *s, TSNode n)
         }
     }
     if (!tr_node_is(body, "compound_statement")) {   /* defer f(args): args used at the exit */
-        TSNode call = tr_node_is(body, "expression_statement") ? ts_node_named_child(body, 0) : body;
-        if (tr_node_is(call, "call_expression")) {
+        TSNode call = tr_stmt_call(body);
+        if (!ts_node_is_null(call)) {
             word *a = row_new(s);
             addrs(s, field(call, "function"), a);
             addrs(s, field(call, "arguments"), a);
@@ -704,7 +685,7 @@ static void walk(esc *s, TSNode n)
         }
         return;
     }
-    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_go")) {
+    if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_go")) {
         TSNode body = ts_node_named_child(n, 1);
         if (tr_node_is(body, "compound_statement")) {
             int g = tr_ctx_of_go(u, body), saved = s->ctx;
@@ -715,10 +696,11 @@ static void walk(esc *s, TSNode n)
         }
         go_call(s, n);
     }
-    if (!strcmp(t, "labeled_statement") && label_is(u, n, "__goc_defer")) { defer_stmt(s, n); return; }
+    if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_defer")) { defer_stmt(s, n); return; }
     if (!strcmp(t, "for_statement")) { for_stmt(s, n); return; }
     if (!strcmp(t, "init_declarator")) {
-        TSNode id = declarator_id(field(n, "declarator"));
+        int is_fn = 0;
+        TSNode id = tr_declarator_name(field(n, "declarator"), &is_fn);
         int l = ts_node_is_null(id) ? -1 : local(s, id);
         TSNode value = field(n, "value");
         if (l >= 0 && !ts_node_is_null(value)) {
@@ -758,7 +740,7 @@ static void walk(esc *s, TSNode n)
         }
         if (tr_text_is(u, f, "__goc_recvok"))   /* v, ok = <-c writes v and ok */
             for (uint32_t i = 0; i < 2; i++) {
-                int l = written(s, arg_n(n, i));
+                int l = written(s, tr_call_arg(n, i));
                 if (l >= 0) count_write(s, l, &var(s, l)->assigned);
             }
         if (tr_text_is(u, f, "__goc_send")) send(s, n);
@@ -773,17 +755,6 @@ static void walk(esc *s, TSNode n)
 }
 
 /* ---- decisions ----------------------------------------------------------- */
-
-static void propagate(esc *s)
-{
-    for (int again = 1; again;) {
-        again = 0;
-        for (int l = 0; l < s->n; l++)
-            if (has(s->escapes, l))
-                for (int i = 0; i < s->words; i++)
-                    if (ROW(s, l)[i] & ~s->escapes[i]) { s->escapes[i] |= ROW(s, l)[i]; again = 1; }
-    }
-}
 
 static int copyable(tr_var *x)
 {
@@ -850,7 +821,7 @@ static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
         s.changed = 0;
         walk(&s, body);
         s.first = 0;
-        propagate(&s);
+        close_over(&s, s.escapes);   /* what an escaping object holds escapes */
     } while (s.changed);
     decide(&s);
     free(s.pts);

@@ -189,28 +189,20 @@ static int in_dcap(em *e, int v)
     return 0;
 }
 
-/* Where a boxed var's box pointer is: the defer record of the deferred
- * block being emitted, the env of the go thunk, or the local box. */
-const char *tr_box_ptr(em *e, int v, char *buf, size_t n)
+/* How a captured var is reached here: its box pointer when it is boxed,
+ * its value when it is copied; through the record of the deferred block
+ * being emitted, the env of the go thunk, or the local itself. */
+const char *tr_capture_ref(em *e, int v, char *buf, size_t n)
 {
+    tr_var *x = &e->u->vars[v];
     if (in_dcap(e, v))
         snprintf(buf, n, "__goc_dq%u->c%d", e->dcap_id, v);
-    else if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
+    else if (e->u->stage == 2 && x->ctx != e->ctx)
         snprintf(buf, n, "__goc_env->c%d", v);
-    else
+    else if (x->boxed)
         snprintf(buf, n, "__goc_box_%d", v);
-    return buf;
-}
-
-/* The value of a var captured by copy, as seen here. */
-const char *tr_copy_val(em *e, int v, char *buf, size_t n)
-{
-    if (in_dcap(e, v))
-        snprintf(buf, n, "__goc_dq%u->c%d", e->dcap_id, v);
-    else if (e->u->stage == 2 && e->u->vars[v].ctx != e->ctx)
-        snprintf(buf, n, "__goc_env->c%d", v);
     else
-        snprintf(buf, n, "%s", e->u->vars[v].name);
+        snprintf(buf, n, "%s", x->name);
     return buf;
 }
 
@@ -238,8 +230,7 @@ static void emit_ident(em *e, TSNode n)
     uint32_t from = x && x->boxed && early_box(x) ? x->pos + (uint32_t)strlen(x->name) : x ? x->box_from : 0;
     if (x && (x->boxed || x->cap_copy) && a >= from && a < x->box_to) {
         char buf[64];
-        if (x->boxed) tr_buf_printf(e->out, "(*%s)", tr_box_ptr(e, v, buf, sizeof buf));
-        else tr_buf_printf(e->out, "(%s)", tr_copy_val(e, v, buf, sizeof buf));
+        tr_buf_printf(e->out, x->boxed ? "(*%s)" : "(%s)", tr_capture_ref(e, v, buf, sizeof buf));
         return;
     }
     copy(e, a, ts_node_end_byte(n));
@@ -529,12 +520,6 @@ static void emit_function(em *e, TSNode fn)
     free(fnbuf.s);
 }
 
-static int label_is(tr_unit *u, TSNode n, const char *name)
-{
-    TSNode l = ts_node_child_by_field_name(n, "label", 5);
-    return !ts_node_is_null(l) && tr_text_is(u, l, name);
-}
-
 static const char *callee(tr_unit *u, TSNode call)
 {
     static const char *names[] = { "__goc_send", "__goc_recv", "__goc_recvok", "__goc_make",
@@ -572,7 +557,7 @@ static void emit_new(em *e, TSNode call)
 static int is_lowered(em *e, TSNode n, const char *t)
 {
     switch (t[0]) {
-    case 'l': return label_is(e->u, n, "__goc_go") || label_is(e->u, n, "__goc_defer");
+    case 'l': return tr_label_is(e->u, n, "__goc_go") || tr_label_is(e->u, n, "__goc_defer");
     case 's': return !strcmp(t, "switch_statement");
     case 'f': return !strcmp(t, "for_statement");
     case 'c':
@@ -616,8 +601,8 @@ static void emit_node(em *e, TSNode n, const char *t)
         break;
     case 'l':
         if (!strcmp(t, "labeled_statement")) {
-            if (label_is(e->u, n, "__goc_go")) { tr_emit_go(e, n); return; }
-            if (label_is(e->u, n, "__goc_defer")) { tr_emit_defer(e, n); return; }
+            if (tr_label_is(e->u, n, "__goc_go")) { tr_emit_go(e, n); return; }
+            if (tr_label_is(e->u, n, "__goc_defer")) { tr_emit_defer(e, n); return; }
             if (e->ctx >= 0) { emit_label(e, n); return; }
         }
         break;

@@ -185,6 +185,11 @@ static inline const char *tr_node_type(TSNode n) { return ts_node_type(n); }
 int tr_node_is(TSNode n, const char *type);
 int tr_text_is(tr_unit *u, TSNode n, const char *s);
 char *tr_node_text(tr_unit *u, TSNode n);
+int tr_label_is(tr_unit *u, TSNode labeled, const char *name);
+TSNode tr_call_arg(TSNode call, uint32_t i);        /* comments skipped; null past the end */
+uint32_t tr_call_nargs(TSNode call);
+TSNode tr_stmt_call(TSNode stmt);                   /* `f(x);` -> the call, else null */
+TSNode tr_declarator_name(TSNode d, int *is_function);
 size_t tr_src_off(tr_unit *u, uint32_t spelled_off);
 
 #endif

@@ -16,26 +16,6 @@
 static const char *SENDONLY = "invalid operation: cannot receive from send-only channel";
 static const char *RECVONLY = "invalid operation: cannot send to receive-only channel";
 
-static TSNode arg(TSNode call, uint32_t i)
-{
-    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    uint32_t k = 0, n = ts_node_named_child_count(args);
-    for (uint32_t j = 0; j < n; j++) {
-        TSNode a = ts_node_named_child(args, j);
-        if (tr_node_is(a, "comment")) continue;
-        if (k++ == i) return a;
-    }
-    return (TSNode){ 0 };
-}
-
-static uint32_t nargs(TSNode call)
-{
-    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
-    uint32_t k = 0, n = ts_node_named_child_count(args);
-    for (uint32_t j = 0; j < n; j++)
-        if (!tr_node_is(ts_node_named_child(args, j), "comment")) k++;
-    return k;
-}
 
 int tr_emit_chan_call(em *e, TSNode call, const char *name)
 {
@@ -43,10 +23,10 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
     uint32_t id = ts_node_start_byte(call);
     if (!strcmp(name, "__goc_send")) {
         tr_buf_printf(o, "do { __auto_type goc__c%u = (", id);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_printf(o, "); _Static_assert(!goc__is_recvonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u = (", id, RECVONLY, id, id);
-        tr_emit(e, arg(call, 1));
+        tr_emit(e, tr_call_arg(call, 1));
         tr_buf_printf(o, "); goc_chan_send((goc_chan *)goc__c%u, &goc__v%u); } while (0)", id, id);
         return 1;
     }
@@ -54,7 +34,7 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
         if (tr_node_is(ts_node_parent(call), "expression_statement"))
             tr_buf_puts(o, "(void)");   /* `<-c;`: the value is dropped (clang warns) */
         tr_buf_printf(o, "(__extension__({ __auto_type goc__c%u = (", id);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u; goc_chan_recv((goc_chan *)goc__c%u, &goc__v%u);"
                          " goc__v%u; }))", id, SENDONLY, id, id, id, id, id);
@@ -62,34 +42,34 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
     }
     if (!strcmp(name, "__goc_recvok")) {
         tr_buf_printf(o, "do { __auto_type goc__c%u = (", id);
-        tr_emit(e, arg(call, 2));
+        tr_emit(e, tr_call_arg(call, 2));
         tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u; _Bool goc__ok%u ="
                          " goc_chan_recv((goc_chan *)goc__c%u, &goc__v%u); (", id, SENDONLY, id, id, id, id, id);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_printf(o, ") = goc__v%u; (", id);
-        tr_emit(e, arg(call, 1));
+        tr_emit(e, tr_call_arg(call, 1));
         tr_buf_printf(o, ") = goc__ok%u; } while (0)", id);
         return 1;
     }
     if (!strcmp(name, "__goc_make")) {
         tr_buf_puts(o, "((");
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_puts(o, ")goc_chan_make(sizeof((**(");
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_puts(o, ")0)[0]), (");
-        tr_emit(e, arg(call, 1));
+        tr_emit(e, tr_call_arg(call, 1));
         tr_buf_puts(o, ")))");
         return 1;
     }
     /* close, len, cap: builtins only on a channel operand */
     TSNode f = ts_node_child_by_field_name(call, "function", 8);
-    if (nargs(call) != 1 || tr_ref_lookup(e->u, ts_node_start_byte(f)) >= 0) return 0;
+    if (tr_call_nargs(call) != 1 || tr_ref_lookup(e->u, ts_node_start_byte(f)) >= 0) return 0;
     char probe[64];
     snprintf(probe, sizeof probe, "__goc_cl%u", id);
     if (e->u->stage == 1) {
         tr_buf_printf(o, "%s((__extension__({ __auto_type %s = (", name, probe);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_printf(o, "); %s; })))", probe);
         return 1;
     }
@@ -97,13 +77,13 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
     if (!t || !tr_is_chan_type(t)) return 0;
     if (!strcmp(name, "close")) {
         tr_buf_printf(o, "(__extension__({ __auto_type goc__c%u = (", id);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_printf(o, "); _Static_assert(!goc__is_recvonly(goc__c%u),"
                          " \"invalid operation: cannot close receive-only channel\");"
                          " goc_chan_close((goc_chan *)goc__c%u); }))", id, id);
     } else {
         tr_buf_printf(o, "goc_chan_%s((goc_chan *)(", name);
-        tr_emit(e, arg(call, 0));
+        tr_emit(e, tr_call_arg(call, 0));
         tr_buf_puts(o, "))");
     }
     return 1;
@@ -129,13 +109,13 @@ static int case_kind(em *e, TSNode value, TSNode *chan, TSNode *val, TSNode *l1,
     }
     if (!tr_node_is(call, "call_expression")) return SC_BAD;
     TSNode f = ts_node_child_by_field_name(call, "function", 8);
-    if (tr_text_is(u, f, "__goc_recv")) { *chan = arg(call, 0); return kind; }
+    if (tr_text_is(u, f, "__goc_recv")) { *chan = tr_call_arg(call, 0); return kind; }
     if (kind != SC_RECV) return SC_BAD;
     if (tr_text_is(u, f, "__goc_recvok")) {
-        *l1 = arg(call, 0); *l2 = arg(call, 1); *chan = arg(call, 2);
+        *l1 = tr_call_arg(call, 0); *l2 = tr_call_arg(call, 1); *chan = tr_call_arg(call, 2);
         return SC_OK;
     }
-    if (tr_text_is(u, f, "__goc_send")) { *chan = arg(call, 0); *val = arg(call, 1); return SC_SEND; }
+    if (tr_text_is(u, f, "__goc_send")) { *chan = tr_call_arg(call, 0); *val = tr_call_arg(call, 1); return SC_SEND; }
     return SC_BAD;
 }
 
@@ -265,7 +245,7 @@ static void range_for(em *e, TSNode n, TSNode init, TSNode cond, TSNode body)
     tr_unit *u = e->u;
     tr_buf *o = e->out;
     uint32_t id = ts_node_start_byte(n);
-    char *ch = tr_emit_flat(e, arg(cond, 0));
+    char *ch = tr_emit_flat(e, tr_call_arg(cond, 0));
     tr_buf_printf(o, "for (__auto_type __goc_r%u = (%s);;) {", id, ch);
     free(ch);
     /* the declaration "T v" (without its ';') */

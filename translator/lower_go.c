@@ -186,7 +186,7 @@ static void go_block(em *e, TSNode n, TSNode block)
         for (int i = 0; i < c->ncaps; i++)
             if (vars[c->caps[i]].cap_copy)
                 tr_buf_printf(e->out, " __auto_type __goc_cv_%d = (%s); (void)__goc_cv_%d;", c->caps[i],
-                              tr_copy_val(e, c->caps[i], buf, sizeof buf), c->caps[i]);
+                              tr_capture_ref(e, c->caps[i], buf, sizeof buf), c->caps[i]);
         tr_emit_body(e, g, block, block, 0);
         tr_buf_puts(e->out, "}");
         return;
@@ -215,8 +215,7 @@ static void go_block(em *e, TSNode n, TSNode block)
     tr_buf_printf(o, "{ struct __goc_gb%u *__goc_e = goc_alloc(sizeof *__goc_e);", id);
     for (int i = 0; i < c->ncaps; i++) {
         int v = c->caps[i];
-        tr_buf_printf(o, " __goc_e->c%d = %s;", v, vars[v].cap_copy ? tr_copy_val(e, v, buf, sizeof buf)
-                                                                   : tr_box_ptr(e, v, buf, sizeof buf));
+        tr_buf_printf(o, " __goc_e->c%d = %s;", v, tr_capture_ref(e, v, buf, sizeof buf));
     }
     tr_buf_printf(o, " goc_go_at(__goc_gb%u_run, __goc_e, ", id);
     tr_buf_c_string(o, e->u->opt->in_path);
@@ -243,8 +242,8 @@ void tr_emit_go(em *e, TSNode n)
 {
     TSNode stmt = ts_node_named_child(n, 1);
     if (tr_node_is(stmt, "compound_statement")) { go_block(e, n, stmt); return; }
-    TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
-    if (!tr_node_is(call, "call_expression")) {
+    TSNode call = tr_stmt_call(stmt);
+    if (ts_node_is_null(call)) {
         tr_err(e, stmt, "expression in go must be a function call or a block");
         tr_emit_default(e, stmt);
         return;
@@ -265,13 +264,12 @@ static void defer_block(em *e, TSNode stmt, uint32_t id)
     for (int i = 0; dc && i < dc->n; i++) {
         int v = dc->vars[i];
         if (vars[v].cap_copy) tr_buf_printf(o, " __typeof__((void)0, %s) c%d;", vars[v].name, v);
-        else tr_buf_printf(o, " __typeof__(%s) c%d;", tr_box_ptr(e, v, buf, sizeof buf), v);
+        else tr_buf_printf(o, " __typeof__(%s) c%d;", tr_capture_ref(e, v, buf, sizeof buf), v);
     }
     tr_buf_printf(o, " } *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p);");
     for (int i = 0; dc && i < dc->n; i++) {
         int v = dc->vars[i];
-        tr_buf_printf(o, " __goc_p->c%d = %s;", v, vars[v].cap_copy ? tr_copy_val(e, v, buf, sizeof buf)
-                                                                   : tr_box_ptr(e, v, buf, sizeof buf));
+        tr_buf_printf(o, " __goc_p->c%d = %s;", v, tr_capture_ref(e, v, buf, sizeof buf));
     }
     tr_buf_printf(o, " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
                      " if (0) { __goc_dr%u: { struct __goc_d%u *__goc_dq%u = (struct __goc_d%u *)__goc_fr.dcur;"
@@ -310,8 +308,8 @@ void tr_emit_defer(em *e, TSNode n)
     tr_buf *o = e->out;
     if (e->ctx < 0) { tr_emit_default(e, stmt); return; }
     if (tr_node_is(stmt, "compound_statement")) { defer_block(e, stmt, id); return; }
-    TSNode call = tr_node_is(stmt, "expression_statement") ? ts_node_named_child(stmt, 0) : stmt;
-    if (!tr_node_is(call, "call_expression")) {
+    TSNode call = tr_stmt_call(stmt);
+    if (ts_node_is_null(call)) {
         tr_err(e, stmt, "expression in defer must be a function call or a block");
         tr_emit_default(e, stmt);
         return;
