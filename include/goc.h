@@ -29,7 +29,6 @@
 #ifndef GOC_H
 #define GOC_H
 
-#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -377,7 +376,7 @@ typedef struct goc_dlink {
 typedef struct goc_frame {
     struct goc_frame *link;
     goc_defer_rec *defers;
-    jmp_buf jb;               /* _setjmp buffer (no signal mask) */
+    void *jb[21];             /* goc__setjmp's registers (runtime/jmp_*.S) */
     /* Inline frames only (translated code): */
     goc_dlink *dtop;          /* pending deferred calls, latest first */
     goc_dlink *dcur;          /* the one running */
@@ -391,23 +390,20 @@ typedef struct goc_frame {
 } goc_frame;
 
 /* The jump back into a frame a panic unwinds: a small returns_twice
- * setjmp of the callee-saved registers (runtime/jmp_*.S); glibc's _setjmp
- * under the sanitizers, whose longjmp interceptors must see the jump. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define GOC__SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define GOC__SANITIZED 1
-#endif
-#ifdef GOC__SANITIZED
-#define goc__frame_setjmp(jb) _setjmp(jb)
-#else
+ * setjmp of the callee-saved registers (runtime/jmp_*.S), the same in
+ * every build so that code compiled with and without a sanitizer agrees
+ * on the buffer (the sanitizer runtimes are told of the jump, panic.c). */
 int goc__setjmp(void *jb) __attribute__((returns_twice));
 #define goc__frame_setjmp(jb) goc__setjmp(jb)
-#endif
 void goc__longjmp(void *jb, int v) __attribute__((noreturn));
+
+/* For translated code's preemption polls (goc_lang.h, runtime/sched.c):
+ * the flag sysmon raises, alone in its cache line. */
+extern struct goc__preempt_line {
+    _Alignas(64) _Atomic int pending;
+    char pad[64 - sizeof(int)];
+} goc__preempt_line;
+void goc__preempt(void);
 
 /* Pushes f on the goroutine's chain and returns its jump buffer. */
 void *goc_frame_push(goc_frame *f);

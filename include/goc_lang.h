@@ -24,10 +24,9 @@
 
 /* Preemption poll at the top of every loop body of translated code (see
  * runtime/sched.c): one relaxed load, a call only when sysmon asked. */
-extern _Atomic int goc__preempt_pending;
-void goc__preempt(void);
 #define GOC__PREEMPT_POLL() \
-    (__builtin_expect(__atomic_load_n((int *)&goc__preempt_pending, __ATOMIC_RELAXED), 0) ? goc__preempt() : (void)0)
+    (__builtin_expect(__atomic_load_n((int *)&goc__preempt_line.pending, __ATOMIC_RELAXED), 0) \
+         ? goc__preempt() : (void)0)
 
 #define goc__elem_t(c) __typeof__((**(c))[0])
 #define goc__is_sendonly(c) \

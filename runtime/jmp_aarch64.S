@@ -1,7 +1,9 @@
 /*
  * goc__setjmp / goc__longjmp for AArch64 (AAPCS64): see jmp_x86_64.S.
  * Saves x19..x30, sp and d8..d15 (words 0..20 of the buffer); the jump
- * back returns through x30 with `ret`, which BTI does not check.
+ * back returns through x30 with `ret`, which BTI does not check.  (Built
+ * with -mbranch-protection, the GNU property note ctx_aarch64.S carries is
+ * needed here too; Debian's default build has neither.)
  */
 #if defined(__aarch64__)
         .text
@@ -9,6 +11,9 @@
         .type   goc__setjmp, %function
 goc__setjmp:
         .cfi_startproc
+#if defined(__ARM_FEATURE_BTI_DEFAULT)
+        hint    #34                     /* bti c: reached through the PLT */
+#endif
         stp     x19, x20, [x0, #0]
         stp     x21, x22, [x0, #16]
         stp     x23, x24, [x0, #32]
@@ -30,6 +35,9 @@ goc__setjmp:
         .type   goc__longjmp, %function
 goc__longjmp:
         .cfi_startproc
+#if defined(__ARM_FEATURE_BTI_DEFAULT)
+        hint    #34                     /* bti c */
+#endif
         ldp     x19, x20, [x0, #0]
         ldp     x21, x22, [x0, #16]
         ldp     x23, x24, [x0, #32]

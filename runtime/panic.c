@@ -10,7 +10,8 @@
  * A panic runs deferred calls from the innermost frame outwards.  A deferred
  * call that calls goc_recover marks the panic recovered; the runtime then
  * runs the rest of that frame's deferred calls normally and jumps back into
- * the frame's function at goc_frame_enter (an _setjmp: no signal mask;
+ * the frame's function at goc_frame_enter (goc__setjmp, jmp_*.S: a real
+ * returns_twice setjmp without signal mask;
  * gcc keeps a real setjmp's second return even where the function also
  * has computed gotos and noreturn calls, which __builtin_setjmp loses at
  * -O2), which returns its zero value.
@@ -26,20 +27,21 @@
  */
 #include "rt.h"
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The jump back into frame f, matching goc_frame_enter's setjmp (goc.h). */
+#if defined(GOC_ASAN)
+void __asan_handle_no_return(void);
+#endif
 static RT_NORETURN void frame_longjmp(goc_frame *f)
 {
-#ifdef GOC__SANITIZED
-    longjmp(f->jb, 1);
-#else
-    goc__longjmp(f->jb, 1);
+#if defined(GOC_ASAN)
+    __asan_handle_no_return();   /* the skipped frames' stack is unpoisoned */
 #endif
+    goc__longjmp(f->jb, 1);
 }
 #include <unistd.h>
 

@@ -1008,23 +1008,31 @@ void rt_sysmon_kick(void)
  * Preemption.  C cannot be interrupted at an arbitrary instruction and
  * switched (the code may hold a libc lock), so translated code polls: the
  * translator puts GOC__PREEMPT_POLL() (goc_lang.h) at the top of every loop
- * body, one relaxed load of goc__preempt_pending.  sysmon sets it, and
+ * body and labelled statement, one relaxed load of goc__preempt_line.pending
+ * (alone in its cache line: the scheduler's lock must not invalidate it).  sysmon sets it, and
  * preempt_req on the P, when a P has run the same goroutine (its fairtick
  * unchanged) for more than RT_PREEMPT_NS; the poll then yields.  The flag
  * is cleared by the first poll that sees it; a P whose goroutine still
- * runs on is flagged again at sysmon's next look.  Plain C loops and
+ * runs on is flagged again at sysmon's next look.  A request left over
+ * after the P switched goroutine costs one needless yield.  Plain C loops and
  * blocking C calls are not covered.
  */
 #define RT_PREEMPT_NS (10 * 1000 * 1000)
-_Atomic int goc__preempt_pending;
+struct goc__preempt_line goc__preempt_line;   /* its own cache line (goc_lang.h) */
 
 void goc__preempt(void)
 {
-    atomic_store_explicit(&goc__preempt_pending, 0, memory_order_relaxed);
     rt_m *m = rt_getm();
-    if (!m || !m->p || m->curg == &m->g0)
-        return;
-    if (atomic_exchange_explicit(&m->p->preempt_req, 0, memory_order_relaxed))
+    bool mine = m && m->p && m->curg != &m->g0 &&
+                atomic_exchange_explicit(&m->p->preempt_req, 0, memory_order_relaxed);
+    /* Clear the flag only when no P is left with a request: a poller on
+     * another P must not wipe out this P's (sysmon re-flags a P it races). */
+    bool any = false;
+    for (int i = 0; i < S.nprocs && !any; i++)
+        any = atomic_load_explicit(&S.ps[i].preempt_req, memory_order_relaxed) != 0;
+    if (!any)
+        atomic_store_explicit(&goc__preempt_line.pending, 0, memory_order_relaxed);
+    if (mine)
         goc_yield();
 }
 
@@ -1044,7 +1052,7 @@ static bool retake(int64_t now)
             continue;
         p->sm_since = now;
         atomic_store_explicit(&p->preempt_req, 1, memory_order_relaxed);
-        atomic_store_explicit(&goc__preempt_pending, 1, memory_order_relaxed);
+        atomic_store_explicit(&goc__preempt_line.pending, 1, memory_order_relaxed);
         acted = true;
     }
     return acted;

@@ -380,8 +380,12 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
         write_str(buf);
         /* What the program printed before must not be lost (the other fatal
          * paths flush too).  Not async-signal-safe, but the process is
-         * ending: the message is out first. */
-        fflush(stdout);
+         * ending and the message is out first.  If another thread holds
+         * stdout the flush is skipped rather than waited for. */
+        if (ftrylockfile(stdout) == 0) {   /* never wait on a lock here */
+            fflush_unlocked(stdout);
+            funlockfile(stdout);
+        }
         _exit(2);
     }
     snprintf(buf, sizeof buf,

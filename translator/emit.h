@@ -18,6 +18,7 @@ typedef struct em {
     int ctx;
     int in_defer;
     const tr_dcap *dcap;  /* the deferred block being emitted captures these */
+    uint32_t dblk_from, dblk_to;   /* its range: vars declared inside are its own */
     uint32_t dcap_id;
     int void_fn;
     int report;       /* emit diagnostics (the last stage only) */

@@ -228,6 +228,17 @@ static void emit_ident(em *e, TSNode n)
     int v = tr_ref_lookup(e->u, a);
     tr_var *x = v >= 0 ? &e->u->vars[v] : NULL;
     uint32_t from = x && x->boxed && early_box(x) ? x->pos + (uint32_t)strlen(x->name) : x ? x->box_from : 0;
+    if (x && e->in_defer && x->ctx == e->ctx && !in_dcap(e, v) && !x->is_static && x->kind != VAR_NEW &&
+        x->kind != VAR_CONST && a >= from && a < x->box_to && (x->pos < e->dblk_from || x->pos >= e->dblk_to) &&
+        (x->boxed || x->shape == SHAPE_SCALAR || x->shape == SHAPE_POINTER || x->shape == SHAPE_CHAN)) {
+        /* read in memory: a panic may have jumped back here with registers
+         * as they were at the frame's setjmp (lower_go.c pins the address) */
+        if (x->boxed)
+            tr_buf_printf(e->out, "(*(*(__typeof__(__goc_box_%d) volatile *)&__goc_box_%d))", v, v);
+        else
+            tr_buf_printf(e->out, "(*(volatile __typeof__(%s) *)&%s)", x->name, x->name);
+        return;
+    }
     if (x && (x->boxed || x->cap_copy) && a >= from && a < x->box_to) {
         char buf[64];
         tr_buf_printf(e->out, x->boxed ? "(*%s)" : "(%s)", tr_capture_ref(e, v, buf, sizeof buf));

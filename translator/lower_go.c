@@ -254,13 +254,50 @@ void tr_emit_go(em *e, TSNode n)
 
 /* defer { block }: the record keeps the block's captures (escape.c): box
  * pointers, or copies, of the vars of nested blocks it uses. */
+/* The variables of this function a deferred block reads in place (not
+ * through its record) must be in memory when a panic jumps back into the
+ * frame: the jump restores registers to their values at the frame's
+ * setjmp, so a variable the compiler kept in a register would read stale
+ * (C's rule for locals changed after setjmp).  An empty asm that takes the
+ * address makes each one addressable, hence stored before any call. */
+static void pin_block_vars(em *e, TSNode n, const tr_dcap *dc, int **seen, int *nseen)
+{
+    if (tr_node_is(n, "identifier")) {
+        int v = tr_ref_lookup(e->u, ts_node_start_byte(n));
+        if (v < 0) return;
+        tr_var *x = &e->u->vars[v];
+        if (x->ctx != e->ctx || x->is_static || x->kind == VAR_NEW || x->kind == VAR_CONST ||
+            ts_node_start_byte(n) < x->box_from || ts_node_start_byte(n) >= x->box_to ||
+            (x->pos >= e->dblk_from && x->pos < e->dblk_to))   /* the block's own */
+            return;
+        for (int i = 0; dc && i < dc->n; i++)
+            if (dc->vars[i] == v) return;   /* read through the record */
+        for (int i = 0; i < *nseen; i++)
+            if ((*seen)[i] == v) return;
+        *seen = realloc(*seen, sizeof **seen * (size_t)(*nseen + 1));
+        (*seen)[(*nseen)++] = v;
+        if (x->boxed) tr_buf_printf(e->out, " __asm__ volatile(\"\" : : \"r\"(&__goc_box_%d) : \"memory\");", v);
+        else tr_buf_printf(e->out, " __asm__ volatile(\"\" : : \"r\"(&%s) : \"memory\");", x->name);
+        return;
+    }
+    uint32_t k = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < k; i++) pin_block_vars(e, ts_node_named_child(n, i), dc, seen, nseen);
+}
+
 static void defer_block(em *e, TSNode stmt, uint32_t id)
 {
     tr_buf *o = e->out;
     const tr_dcap *dc = tr_dcap_of(e->u, ts_node_start_byte(stmt));
     tr_var *vars = e->u->vars;
     char buf[64];
-    tr_buf_printf(o, "{ struct __goc_d%u { goc_dlink l;", id);
+    int *seen = NULL, nseen = 0;
+    uint32_t saved_from = e->dblk_from, saved_to = e->dblk_to;
+    e->dblk_from = ts_node_start_byte(stmt);
+    e->dblk_to = ts_node_end_byte(stmt);
+    tr_buf_puts(o, "{");
+    pin_block_vars(e, stmt, dc, &seen, &nseen);
+    free(seen);
+    tr_buf_printf(o, " struct __goc_d%u { goc_dlink l;", id);
     for (int i = 0; dc && i < dc->n; i++) {
         int v = dc->vars[i];
         if (vars[v].cap_copy) tr_buf_printf(o, " __typeof__((void)0, %s) c%d;", vars[v].name, v);
@@ -284,6 +321,8 @@ static void defer_block(em *e, TSNode stmt, uint32_t id)
     e->in_defer = saved;
     e->dcap = saved_dc;
     e->dcap_id = saved_id;
+    e->dblk_from = saved_from;
+    e->dblk_to = saved_to;
     tr_buf_puts(o, " } goto __goc_exit; } }");
 }
 
