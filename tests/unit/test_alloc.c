@@ -323,6 +323,9 @@ GOC_TEST(free_reuse_large)
     CHECK(all_zero(w, 3 * 200000));
     rt_heap_get_stats(&after);
     CHECK_EQ(after.mapped, before.mapped);
+    /* the merged run is the one reused (the arena has room elsewhere, so
+     * the mapped size alone would not notice a failed merge) */
+    CHECK((void *)w == x || (void *)w == y || (void *)w == z);
     rt_heap_free(w);
     return heap_ok();
 }
