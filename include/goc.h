@@ -469,12 +469,24 @@ static inline void goc_defer_push_inline(goc_frame *f, goc_dlink *l, void *label
 /*
  * goc_alloc returns n zeroed bytes, 16-byte aligned, that live as long as
  * the program can reach them (SPEC §8); goc_new(T) a zeroed T.  There is no
- * free.  Never NULL: running out of memory is a fatal error.  Callable from
- * goroutines and from any other thread.  Until the collector lands, nothing
- * is reclaimed.
+ * free: a concurrent mark-sweep collector reclaims blocks that nothing
+ * reachable points to.  Never NULL: running out of memory is a fatal error.
+ * Callable from goroutines and from any other thread.
+ *
+ * Reachable means: a word that holds an address inside the block (its start
+ * or any byte of it) is found in a root or in a reachable block.  Roots are
+ * every goroutine's stack and saved registers, the stacks and registers of
+ * the runtime's threads and of threads that have allocated, the globals of
+ * the executable and its shared libraries, and every other private writable
+ * mapping, which includes memory from malloc/calloc/realloc (it stays
+ * manually managed; a channel kept only in a malloc'ed struct stays alive).
+ * Pointers are found conservatively: an integer that looks like an address
+ * keeps a block alive.  Not seen: pointers hidden by arithmetic (XOR lists),
+ * kept only in MAP_SHARED memory, in files or in another process, or in the
+ * registers of a thread that has never called goc_alloc.
  *
  * goc_alloc_noscan is goc_alloc for blocks that will never hold a pointer to
- * the heap (strings, numbers, pixels): the collector will not look inside
+ * the heap (strings, numbers, pixels): the collector does not look inside
  * them, so a heap pointer stored in one does not keep its target alive.
  */
 void *goc_alloc(size_t n);
@@ -482,9 +494,37 @@ void *goc_alloc_noscan(size_t n);
 #define goc_new(T) ((T *)goc_alloc(sizeof(T)))
 /* goc_box copies n bytes at p into a new goc_alloc'ed block. */
 void *goc_box(const void *p, size_t n);
-/* goc_gc runs a full collection and returns when it is over (SPEC §8).
- * There is no collector yet: it returns at once and reclaims nothing. */
+/* goc_gc runs a full collection and returns when it is over (SPEC §8): a
+ * cycle that starts after the call, marks, and frees what it found
+ * unreachable.  Blocks the calling thread; other goroutines keep running.
+ * Works with GOC_GC=off too. */
 void goc_gc(void);
+
+/*
+ * Collector statistics, read at any time from any thread (a consistent
+ * snapshot of the counters, not of the heap).  Pause percentiles are over
+ * the last 1024 stop-the-world pauses.  Environment: GOC_GC=percent (heap
+ * growth over the last cycle's live bytes before the next cycle; default
+ * 100; "off" disables automatic cycles), GOC_MEMLIMIT=bytes (a soft limit:
+ * cycles run more often as the heap approaches it; suffixes KiB MiB GiB as
+ * in Go's GOMEMLIMIT), GOC_DEBUG=gctrace=1 (one line per cycle on stderr).
+ */
+typedef struct goc_gc_stats {
+    uint64_t cycles;            /* completed collections                   */
+    uint64_t pause_total_ns;    /* sum of stop-the-world pauses            */
+    uint64_t pause_max_ns;
+    uint64_t pause_p50_ns;
+    uint64_t pause_p99_ns;
+    uint64_t last_pause_ns;
+    uint64_t heap_live;         /* bytes allocated and not freed, now      */
+    uint64_t heap_marked;       /* bytes the last cycle found reachable    */
+    uint64_t heap_goal;         /* heap_live that starts the next cycle... */
+    uint64_t heap_mapped;       /* ...and address space reserved for it    */
+    uint64_t freed_bytes;       /* reclaimed since start                   */
+    uint64_t freed_objects;
+    uint64_t mark_ns_total;     /* concurrent marking, all cycles          */
+} goc_gc_stats;
+void goc_gc_read_stats(goc_gc_stats *st);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -129,6 +129,15 @@ void rt_heap_flush_caches(void)
 
 void goc_gc(void)
 {
-    /* Nothing to collect until the collector lands (issue 5): the heap's
-     * spans carry mark bits for it already (alloc.h). */
+    /* Nothing to collect until the collector lands (issue 5). */
+}
+
+void goc_gc_read_stats(goc_gc_stats *st)
+{
+    rt_heap_stats hs;
+    rt_heap_init();
+    rt_heap_get_stats(&hs);
+    memset(st, 0, sizeof *st);
+    st->heap_live = hs.live;
+    st->heap_mapped = hs.mapped;
 }
