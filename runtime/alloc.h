@@ -342,6 +342,7 @@ typedef struct rt_heap_stats {
 void rt_heap_get_stats(rt_heap_stats *st) RT_HIDDEN;
 /* heap_live accounting (alloc_cache.c and heap.c update it). */
 void rt_heap_live_add(intptr_t delta) RT_HIDDEN;
+intptr_t rt_heap_live(void) RT_HIDDEN;
 
 /* ---------------------------------------------------------------------- */
 /* alloc_cache.c: per-P caches and central lists                          */

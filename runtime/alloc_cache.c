@@ -32,6 +32,7 @@
  * unused; a freed object stops counting when freed.
  */
 #include "alloc.h"
+#include "gc.h"
 
 typedef struct rt_central {
     rt_lock lock;
@@ -273,4 +274,51 @@ void rt_heap_free(void *base)
         rt_throw("rt_heap_free: not the start of an object");
     rt_heap_live_add(-(intptr_t)s->elem_size);
     rt_span_free_pages(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sweeping (gc.c)                                                        */
+/* ---------------------------------------------------------------------- */
+
+size_t rt_span_sweep(rt_span *s, const uint64_t *dead, uint64_t *nobj)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < span_words(s); w++) {
+        n += (uint32_t)__builtin_popcountll(dead[w]);
+#if defined(GOC_ASAN)
+        for (uint64_t d = dead[w]; d; d &= d - 1) {
+            size_t idx = (size_t)w * 64 + (size_t)__builtin_ctzll(d);
+            RT_ASAN_POISON((char *)s->base + idx * s->elem_size, s->elem_size);
+        }
+#endif
+    }
+    rt_central *c = &centrals[s->noscan][s->sizeclass];
+    bool empty = false;
+    rt_lock_acquire(&c->lock);
+    if (s->where == RT_SPAN_CACHED) {
+        /* The owning cache applies them when it lets the span go. */
+        for (uint32_t w = 0; w < span_words(s); w++) {
+            if (s->pending_free[w] & dead[w])
+                rt_throw("sweep: an object freed twice");
+            s->pending_free[w] |= dead[w];
+        }
+    } else {
+        for (uint32_t w = 0; w < span_words(s); w++) {
+            uint64_t bits = atomic_load_explicit(&s->alloc_bits[w], memory_order_relaxed);
+            if (dead[w] & ~bits)
+                rt_throw("sweep: freeing a free slot");
+            atomic_store_explicit(&s->alloc_bits[w], bits & ~dead[w], memory_order_relaxed);
+        }
+        s->needzero = 1;
+        rt_span_unlink(list_of(c, s), s);
+        s->nalloc -= n;
+        empty = central_place(c, s);
+    }
+    rt_lock_release(&c->lock);
+    if (empty)
+        rt_span_free_pages(s);
+    size_t bytes = (size_t)n * s->elem_size;
+    rt_heap_live_add(-(intptr_t)bytes);
+    *nobj += n;
+    return bytes;
 }

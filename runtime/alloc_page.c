@@ -27,6 +27,7 @@
  * Every function here except the lock-free lookups runs with the heap lock.
  */
 #include "alloc.h"
+#include "gc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,7 @@ static void *os_reserve(size_t n)
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         rt_fatal("out of memory");
+    rt_gc_exclude(p, (char *)p + n);    /* metadata holds no references */
     return p;
 }
 
@@ -96,6 +98,7 @@ void rt_heap_init(void)
         atomic_store_explicit(&heap_ready, 1, memory_order_release);
     }
     rt_lock_release(&init_lock);
+    rt_gc_init();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -340,6 +343,7 @@ static void heap_grow(size_t n)
     if ((base + size - 1) >> RT_ADDR_BITS)
         rt_fatal("out of memory (heap address beyond %d bits)", RT_ADDR_BITS);
     RT_ASAN_POISON((void *)base, size);
+    rt_gc_exclude((void *)base, (void *)(base + size));   /* traced, not roots */
     for (size_t i = 0; i < n; i++)
         arena_register(base + i * RT_ARENA_SIZE);
     H.mapped += size;
@@ -536,6 +540,32 @@ void rt_heap_for_each_span(void (*fn)(rt_span *, void *), void *arg)
 void rt_heap_live_add(intptr_t delta)
 {
     atomic_fetch_add_explicit(&heap_live, delta, memory_order_relaxed);
+}
+
+intptr_t rt_heap_live(void)
+{
+    return atomic_load_explicit(&heap_live, memory_order_relaxed);
+}
+
+void rt_heap_lock(void)
+{
+    rt_lock_acquire(&H.lock);
+}
+
+void rt_heap_unlock(void)
+{
+    rt_lock_release(&H.lock);
+}
+
+rt_arena **rt_heap_arenas(size_t *n)
+{
+    *n = H.narenas;
+    return H.arenas;
+}
+
+rt_arena *_Atomic *rt_heap_arena_map(void)
+{
+    return atomic_load_explicit(&arena_map, memory_order_acquire);
 }
 
 void rt_heap_get_stats(rt_heap_stats *st)

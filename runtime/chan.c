@@ -64,10 +64,11 @@ goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
     size_t slot = cap ? (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7 : 0;
     size_t total = head + slot * (size_t)cap;
     total = (total + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
-    goc_chan *c = aligned_alloc(RT_CACHELINE, total);
-    if (!c)
-        rt_fatal("out of memory allocating a channel");
-    memset(c, 0, total);
+    /* On the collected heap (SPEC §8), cache-line aligned inside its block:
+     * an interior pointer keeps the block alive. */
+    char *block = goc_alloc(total + RT_CACHELINE - 16);
+    goc_chan *c = (goc_chan *)(((uintptr_t)block + RT_CACHELINE - 1) &
+                               ~(uintptr_t)(RT_CACHELINE - 1));
     c->elem_size = elem_size;
     c->cap = (uint64_t)cap;
     c->slot_size = slot;

@@ -19,6 +19,7 @@
  * use-after-free (after the collector frees) are reported.
  */
 #include "alloc.h"
+#include "gc.h"
 
 #include <string.h>
 
@@ -42,8 +43,13 @@ static inline void *cache_alloc(rt_cache *c, size_t n, bool noscan)
 {
     unsigned cls = rt_size_class(n);
     rt_cache_slot *sl = &c->slots[noscan][cls];
-    char *obj = RT_LIKELY(sl->free_bits) ? rt_slot_take(sl)
-                                         : rt_cache_refill_alloc(c, cls, noscan);
+    char *obj;
+    if (RT_LIKELY(sl->free_bits)) {
+        obj = rt_slot_take(sl);
+    } else {
+        obj = rt_cache_refill_alloc(c, cls, noscan);
+        rt_gc_after_grow(rt_heap_live());
+    }
 #if defined(GOC_ASAN)
     RT_ASAN_POISON(obj + n, rt_classes[cls].size - n);
 #endif
@@ -66,6 +72,7 @@ static void *alloc_large(size_t n, bool noscan)
     }
     RT_ASAN_UNPOISON(obj, n);
     rt_heap_live_add((intptr_t)size);
+    rt_gc_after_grow(rt_heap_live());
     return obj;
 }
 
@@ -79,6 +86,7 @@ static __attribute__((noinline)) void *alloc_slow(size_t n, bool noscan)
     if (c)
         return cache_alloc(c, n, noscan);
     rt_heap_init();
+    rt_gc_register_thread();             /* its registers are roots too */
     rt_lock_acquire(&shared_lock);
     if (!shared_cache)
         shared_cache = rt_cache_new();
@@ -125,19 +133,4 @@ void rt_heap_flush_caches(void)
     if (shared_cache)
         rt_cache_flush(shared_cache);
     rt_lock_release(&shared_lock);
-}
-
-void goc_gc(void)
-{
-    /* Nothing to collect until the collector lands (issue 5). */
-}
-
-void goc_gc_read_stats(goc_gc_stats *st)
-{
-    rt_heap_stats hs;
-    rt_heap_init();
-    rt_heap_get_stats(&hs);
-    memset(st, 0, sizeof *st);
-    st->heap_live = hs.live;
-    st->heap_mapped = hs.mapped;
 }

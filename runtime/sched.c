@@ -54,6 +54,7 @@
  * report it as Go does and exit 2.
  */
 #include "rt.h"
+#include "gc.h"
 #include "ctx.h"
 
 #include <pthread.h>
@@ -661,6 +662,21 @@ void rt_allg_add(rt_g *g)
     rt_lock_release(&S.allg_lock);
 }
 
+void rt_allg_lock(void)
+{
+    rt_lock_acquire(&S.allg_lock);
+}
+
+void rt_allg_unlock(void)
+{
+    rt_lock_release(&S.allg_lock);
+}
+
+rt_g *rt_allg_head(void)
+{
+    return S.allg;
+}
+
 void rt_allg_remove(rt_g *g)
 {
     rt_lock_acquire(&S.allg_lock);
@@ -982,6 +998,7 @@ static void *worker_main(void *arg)
     tls_m = m;
     m->curg = &m->g0;
     rt_stack_init_thread(m);
+    rt_gc_register_m(m);
     rt_san_new_g(&m->g0);
     atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
     for (;;) {

@@ -50,6 +50,7 @@
  * when the goroutine exits.
  */
 #include "rt.h"
+#include "gc.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -207,6 +208,7 @@ static char *slab_region(void)
         size_t slab = slot_size * RT_SLAB_SLOTS;
         int n = RT_RESERVE_BYTES / slab > 1 ? (int)(RT_RESERVE_BYTES / slab) : 1;
         reserve_next = map_region(slab * (size_t)n);
+        rt_gc_exclude(reserve_next, reserve_next + slab * (size_t)n);
         reserve_left = n;
     }
     char *base = reserve_next;
@@ -318,6 +320,7 @@ rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
     if (size != 0 && size != rt_sched_state.stack_size) {
         size = (size + page_size - 1) & ~(page_size - 1);
         char *lo = map_region(size + RT_GUARD);
+        rt_gc_exclude(lo, lo + size + RT_GUARD);
         if (mprotect(lo, RT_GUARD, PROT_NONE) != 0)
             rt_fatal("goroutine stack guard: mprotect failed");
         rt_g *g = g_in_slot(lo, size + RT_GUARD, size + RT_GUARD);
@@ -340,6 +343,7 @@ void rt_stack_free_g(rt_p *p, rt_g *g)
 {
     if (g->stack_class != 0) {
         rt_allg_remove(g);
+        rt_gc_unexclude(g->stack_lo - RT_GUARD, g->stack_lo - RT_GUARD + g->stack_class);
         munmap(g->stack_lo - RT_GUARD, g->stack_class);
         return;
     }

@@ -1,0 +1,579 @@
+/*
+ * gc.c — the collector: a concurrent, conservative, non-moving mark-sweep
+ * collector whose marking runs in a snapshot of the program.
+ *
+ * A cycle
+ *   1. Stop the world (short).  The collector thread takes the heap lock
+ *      (no span is half made), the excluded-range lock and the allg lock (the
+ *      G list is whole), then sends GC_SIGNAL to every M and to every other
+ *      thread that has allocated.  Each handler spills its registers
+ *      (__builtin_unwind_init; the kernel's signal frame holds them too),
+ *      records its stack pointer, acknowledges and waits.
+ *   2. Snapshot.  With every mutator stopped the collector calls clone(2)
+ *      without CLONE_VM: a child process with a copy-on-write copy of the
+ *      whole address space.  That copy is the snapshot; the child
+ *      (gc_mark.c) marks in it.
+ *   3. Restart the world.  The pause ends here: it lasts as long as the
+ *      signals' round trip plus the kernel's copy of the page tables
+ *      (about 3 ms per 100 MB mapped on these machines; see issue notes).
+ *   4. Mark, concurrently.  The child scans the roots of the snapshot and
+ *      traces the heap, single-threaded, on whatever core is free, while
+ *      the goroutines keep running on theirs.  It writes, into a page
+ *      shared with the parent (MAP_SHARED), for every span the slots that
+ *      were allocated at the snapshot and are unreachable in it.
+ *   5. Sweep, concurrently.  The collector thread frees those slots span by
+ *      span under the span's central lock (rt_span_sweep), as goroutines
+ *      allocate beside it; then it sets the next trigger.
+ *
+ * Why nothing reachable is freed (how mutations during marking are caught)
+ *   The child sees the heap exactly as it was at the snapshot, whatever the
+ *   goroutines do afterwards: copy-on-write isolates it from every later
+ *   store, by any thread, C code and system calls included.  An object that
+ *   is unreachable in the snapshot stays unreachable: nothing can create a
+ *   pointer to an object without already holding one (conservative roots
+ *   only err towards keeping more).  An object allocated after the
+ *   snapshot is not in it as an allocated slot, so it cannot be reported:
+ *   the child reports only slots whose alloc bit was set at the snapshot
+ *   (alloc.h: slots handed out from a cache's current window get their bit
+ *   later, so they are never reported in the cycle that sees them first).
+ *   The registers of every thread that may hold a heap pointer are in
+ *   memory at the snapshot (signal frames).  Sweeping of one cycle ends
+ *   before the next snapshot, so a slot is never reported twice, and a
+ *   reported slot is still allocated when it is freed (only the sweeper
+ *   frees).  This is the "snapshot at the beginning" invariant of
+ *   incremental collectors, with the kernel's page protection as the write
+ *   barrier, and no per-store cost in the program.
+ *
+ * Pacing (as Go's GOGC)
+ *   After a cycle that found M bytes reachable, the goal is
+ *   M * (1 + GOC_GC/100), at least 4 MiB, at most GOC_MEMLIMIT when set.
+ *   A cycle starts when heap_live (allocator accounting: spans handed to
+ *   caches count whole) reaches the trigger, 7/10 of the way from M to the
+ *   goal.  A thread that allocates past the hard goal (goal + half the
+ *   growth) while a cycle runs waits for the cycle to end: an assist that
+ *   bounds the heap when the program allocates faster than the child marks.
+ *   The controller thread calls the allocator's scavenger after each sweep.
+ *
+ * Threads
+ *   The collector thread is a plain pthread (not an M), started at the
+ *   first cycle.  The child dies with it (PR_SET_PDEATHSIG).  GC_SIGNAL is
+ *   SIGPWR, with SA_RESTART; a blocking call interrupted by it restarts,
+ *   except those Linux never restarts (nanosleep, poll with a timeout,
+ *   ...), which return EINTR as they do in Go programs under SIGURG.
+ */
+#include "gc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define GC_SIGNAL SIGPWR
+#define PAUSE_RING 1024
+#define MIN_GOAL ((intptr_t)4 << 20)
+
+/* ---------------------------------------------------------------------- */
+/* Excluded ranges                                                        */
+/* ---------------------------------------------------------------------- */
+
+static rt_lock excl_lock;               /* after the heap lock            */
+static rt_gc_range *excl;
+static size_t nexcl;
+
+static void excl_ready(void)
+{
+    if (excl)
+        return;
+    size_t bytes = RT_GC_MAX_EXCLUDE * sizeof *excl;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        rt_fatal("out of memory");
+    excl = p;
+    excl[nexcl++] = (rt_gc_range){ (uintptr_t)p, (uintptr_t)p + bytes };
+}
+
+void rt_gc_exclude(void *lo, void *hi)
+{
+    rt_lock_acquire(&excl_lock);
+    excl_ready();
+    if (nexcl == RT_GC_MAX_EXCLUDE)
+        rt_fatal("collector: too many excluded memory ranges");
+    excl[nexcl++] = (rt_gc_range){ (uintptr_t)lo, (uintptr_t)hi };
+    rt_lock_release(&excl_lock);
+}
+
+void rt_gc_unexclude(void *lo, void *hi)
+{
+    rt_lock_acquire(&excl_lock);
+    for (size_t i = 0; i < nexcl; i++)
+        if (excl[i].lo == (uintptr_t)lo && excl[i].hi == (uintptr_t)hi) {
+            excl[i] = excl[--nexcl];
+            break;
+        }
+    rt_lock_release(&excl_lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Settings, pacing state, statistics                                     */
+/* ---------------------------------------------------------------------- */
+
+_Atomic intptr_t rt_gc_trigger = MIN_GOAL * 7 / 10;
+_Atomic intptr_t rt_gc_hard_goal = INTPTR_MAX;
+
+static struct {
+    int percent;                        /* -1: off                        */
+    intptr_t memlimit;                  /* 0: none                        */
+    bool trace;
+    int64_t start_ns;
+
+    _Atomic uint32_t want;              /* cycles requested (futex)       */
+    _Atomic uint32_t started;           /* cycles begun                   */
+    _Atomic uint32_t done;              /* cycles finished (futex)        */
+
+    rt_lock stats_lock;                 /* guards st and the ring         */
+    goc_gc_stats st;
+    uint64_t ring[PAUSE_RING];
+    uint32_t nring;
+} C;
+
+static intptr_t parse_bytes(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    static const struct { const char *suffix; double mult; } units[] = {
+        { "", 1 }, { "B", 1 }, { "KiB", 1024.0 }, { "MiB", 1048576.0 },
+        { "GiB", 1073741824.0 }, { "TiB", 1099511627776.0 },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            return v > 0 ? (intptr_t)(v * units[i].mult) : 0;
+    fprintf(stderr, "goc: GOC_MEMLIMIT=%s: not a byte count (e.g. 512MiB)\n", s);
+    return 0;
+}
+
+/* Sets the trigger and the hard goal from the bytes found reachable. */
+static void pace(intptr_t marked)
+{
+    intptr_t goal = INTPTR_MAX, trigger = INTPTR_MAX, hard = INTPTR_MAX;
+    if (C.percent >= 0) {
+        goal = marked + marked / 100 * C.percent;
+        if (goal < MIN_GOAL)
+            goal = MIN_GOAL;
+    }
+    if (C.memlimit && goal > C.memlimit)
+        goal = C.memlimit > marked ? C.memlimit : marked + MIN_GOAL;
+    if (goal != INTPTR_MAX) {
+        trigger = marked + (goal - marked) * 7 / 10;
+        hard = goal + (goal - marked) / 2;
+    }
+    atomic_store_explicit(&rt_gc_trigger, trigger, memory_order_relaxed);
+    atomic_store_explicit(&rt_gc_hard_goal, hard, memory_order_relaxed);
+    C.st.heap_goal = goal == INTPTR_MAX ? 0 : (uint64_t)goal;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stopping the world                                                     */
+/* ---------------------------------------------------------------------- */
+
+static _Atomic uint32_t stw_epoch;      /* odd while the world is stopped */
+static _Atomic uint32_t stw_slots, stw_acks;
+static uintptr_t stw_sps[RT_GC_MAX_THREADS];
+
+static rt_lock thr_lock;
+static pid_t thr_tid[RT_GC_MAX_THREADS];
+static rt_m *thr_m[RT_GC_MAX_THREADS];
+static int nthr;
+static pthread_key_t thr_key;
+static pid_t collector_tid;
+
+static int thr_add(rt_m *m)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    rt_lock_acquire(&thr_lock);
+    int slot = -1;
+    for (int i = 0; i < nthr; i++)
+        if (thr_tid[i] == 0) {
+            slot = i;
+            break;
+        }
+    if (slot < 0 && nthr < RT_GC_MAX_THREADS)
+        slot = nthr++;
+    if (slot >= 0) {
+        thr_tid[slot] = tid;
+        thr_m[slot] = m;
+    }
+    rt_lock_release(&thr_lock);
+    if (slot < 0)
+        rt_fatal("collector: more than %d threads allocate", RT_GC_MAX_THREADS);
+    return slot;
+}
+
+static void thr_exit(void *arg)
+{
+    int slot = (int)(intptr_t)arg - 1;
+    rt_lock_acquire(&thr_lock);
+    thr_tid[slot] = 0;
+    rt_lock_release(&thr_lock);
+}
+
+void rt_gc_register_m(rt_m *m)
+{
+    rt_gc_init();
+    thr_add(m);
+}
+
+void rt_gc_register_thread(void)
+{
+    static __thread bool registered;
+    if (registered)
+        return;
+    registered = true;
+    rt_gc_init();
+    int slot = thr_add(NULL);
+    pthread_setspecific(thr_key, (void *)(intptr_t)(slot + 1));
+}
+
+static void stw_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)si, (void)uc;
+    int saved = errno;
+    uint32_t e = atomic_load_explicit(&stw_epoch, memory_order_acquire);
+    if (e & 1) {
+        /* Callee-saved registers into this frame, above `here`. */
+        __builtin_unwind_init();
+        volatile uintptr_t here = 0;
+        here = (uintptr_t)&here;
+        uint32_t i = atomic_fetch_add_explicit(&stw_slots, 1, memory_order_relaxed);
+        if (i < RT_GC_MAX_THREADS)
+            stw_sps[i] = here;
+        atomic_fetch_add_explicit(&stw_acks, 1, memory_order_release);
+        rt_futex_wake(&stw_acks, 1);
+        while (atomic_load_explicit(&stw_epoch, memory_order_acquire) == e)
+            rt_futex_wait(&stw_epoch, e, -1);
+    }
+    errno = saved;
+}
+
+/* Stops every registered thread but this one; returns how many. */
+static uint32_t stop_world(void)
+{
+    atomic_store_explicit(&stw_slots, 0, memory_order_relaxed);
+    atomic_store_explicit(&stw_acks, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_release);
+    pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
+    uint32_t sent = 0;
+    rt_lock_acquire(&thr_lock);
+    for (int i = 0; i < nthr; i++)
+        if (thr_tid[i] && thr_tid[i] != self &&
+            syscall(SYS_tgkill, pid, thr_tid[i], GC_SIGNAL) == 0)
+            sent++;
+    rt_lock_release(&thr_lock);
+    for (;;) {
+        uint32_t n = atomic_load_explicit(&stw_acks, memory_order_acquire);
+        if (n >= sent)
+            break;
+        rt_futex_wait(&stw_acks, n, 10 * 1000 * 1000);
+    }
+    return sent;
+}
+
+static void start_world(void)
+{
+    atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_release);
+    rt_futex_wake(&stw_epoch, INT32_MAX);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A cycle                                                                */
+/* ---------------------------------------------------------------------- */
+
+static rt_gc_snapshot snap;
+static uintptr_t snap_sps[2 * RT_GC_MAX_THREADS];
+
+/* Fills snap while the world is stopped. */
+static void take_snapshot(rt_gc_result *res)
+{
+    size_t n = 0;
+    uint32_t slots = atomic_load_explicit(&stw_slots, memory_order_acquire);
+    for (uint32_t i = 0; i < slots && i < RT_GC_MAX_THREADS; i++)
+        snap_sps[n++] = stw_sps[i];
+    rt_lock_acquire(&thr_lock);
+    for (int i = 0; i < nthr; i++) {
+        rt_m *m = thr_m[i];
+        if (thr_tid[i] && m && m->curg && m->curg != &m->g0 && m->g0.sp)
+            snap_sps[n++] = (uintptr_t)m->g0.sp;   /* its scheduler stack */
+    }
+    rt_lock_release(&thr_lock);
+    snap.thread_sps = snap_sps;
+    snap.nthreads = n;
+    snap.exclude = excl;
+    snap.nexclude = nexcl;
+    snap.arenas = rt_heap_arenas(&snap.narenas);
+    snap.arena_map = rt_heap_arena_map();
+    snap.allg = rt_allg_head();
+    snap.result = res;
+}
+
+static int64_t now_ns(void)
+{
+    return goc_nanotime();
+}
+
+static void record_pause(uint64_t ns)
+{
+    C.st.pause_total_ns += ns;
+    if (ns > C.st.pause_max_ns)
+        C.st.pause_max_ns = ns;
+    C.st.last_pause_ns = ns;
+    C.ring[C.nring++ % PAUSE_RING] = ns;
+}
+
+static size_t sweep(rt_gc_result *res, uint64_t *nobj)
+{
+    size_t bytes = 0;
+    for (uint64_t i = 0; i < res->ndead; i++) {
+        rt_gc_dead *d = &res->recs[i];
+        rt_span *s = d->span;
+        if (atomic_load_explicit(&s->state, memory_order_relaxed) == RT_SPAN_LARGE) {
+            bytes += s->elem_size;
+            (*nobj)++;
+            RT_ASAN_POISON((void *)s->base, s->elem_size);
+            rt_heap_live_add(-(intptr_t)s->elem_size);
+            rt_span_free_pages(s);
+        } else {
+            bytes += rt_span_sweep(s, d->dead, nobj);
+        }
+    }
+    return bytes;
+}
+
+static void run_cycle(void)
+{
+    rt_heap_stats hs;
+    rt_heap_get_stats(&hs);
+    intptr_t live_before = (intptr_t)hs.live;
+    size_t cap = hs.nspans + 4096;
+    size_t bytes = sizeof(rt_gc_result) + cap * sizeof(rt_gc_dead);
+    rt_gc_result *res = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (res == MAP_FAILED)
+        rt_fatal("collector: cannot map its result page: %s", strerror(errno));
+    res->cap = cap;
+
+    int64_t t0 = now_ns();
+    rt_heap_lock();
+    rt_lock_acquire(&excl_lock);
+    excl_ready();
+    rt_allg_lock();
+    stop_world();
+    take_snapshot(res);
+    long pid = rt_gc_clone_marker(&snap);
+    int clone_err = pid < 0 ? errno : 0;
+    start_world();
+    rt_allg_unlock();
+    rt_lock_release(&excl_lock);
+    rt_heap_unlock();
+    int64_t t1 = now_ns();
+    if (pid < 0)
+        rt_fatal("collector: clone failed: %s", strerror(clone_err));
+
+    int status = 0;
+    while (waitpid((pid_t)pid, &status, __WCLONE) < 0)
+        if (errno != EINTR)
+            rt_fatal("collector: waitpid: %s", strerror(errno));
+    int64_t t2 = now_ns();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || res->status != 1) {
+        if (WIFSIGNALED(status))
+            rt_fatal("collector: the marking process died of signal %d", WTERMSIG(status));
+        rt_fatal("collector: the marking process failed (status %d)", WEXITSTATUS(status));
+    }
+
+    uint64_t nobj = 0;
+    size_t freed = sweep(res, &nobj);
+    int64_t t3 = now_ns();
+    uint64_t marked = res->marked_bytes, roots = res->root_bytes;
+    munmap(res, bytes);
+    rt_heap_scavenge(RT_SCAVENGE_AGE_NS);
+
+    rt_heap_get_stats(&hs);
+    rt_lock_acquire(&C.stats_lock);
+    pace((intptr_t)marked);
+    C.st.cycles++;
+    record_pause((uint64_t)(t1 - t0));
+    C.st.heap_marked = marked;
+    C.st.freed_bytes += freed;
+    C.st.freed_objects += nobj;
+    C.st.mark_ns_total += (uint64_t)(t2 - t1);
+    uint64_t cycle = C.st.cycles, goal = C.st.heap_goal;
+    rt_lock_release(&C.stats_lock);
+
+    if (C.trace) {
+        const double mb = 1024.0 * 1024.0;
+        fprintf(stderr,
+                "gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock (pause+mark+sweep), "
+                "%.1f->%.1f->%.1f MB, %.1f MB goal, %.1f MB mapped, %.1f MB roots, %d P\n",
+                (unsigned long long)cycle, (double)(t0 - C.start_ns) / 1e9,
+                (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6,
+                (double)live_before / mb, (double)(hs.live + freed) / mb, (double)marked / mb,
+                (double)goal / mb, (double)hs.mapped / mb, (double)roots / mb,
+                rt_sched_state.nprocs);
+    }
+}
+
+static void *collector_main(void *arg)
+{
+    (void)arg;
+    collector_tid = (pid_t)syscall(SYS_gettid);
+    sigset_t set;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);  /* signals go to other threads */
+    for (;;) {
+        uint32_t want = atomic_load_explicit(&C.want, memory_order_acquire);
+        uint32_t started = atomic_load_explicit(&C.started, memory_order_relaxed);
+        if (want == started) {
+            rt_futex_wait(&C.want, want, -1);
+            continue;
+        }
+        atomic_store_explicit(&C.started, started + 1, memory_order_release);
+        run_cycle();
+        atomic_fetch_add_explicit(&C.done, 1, memory_order_release);
+        rt_futex_wake(&C.done, INT32_MAX);
+    }
+    return NULL;
+}
+
+static pthread_once_t collector_once = PTHREAD_ONCE_INIT;
+
+static void collector_start(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, collector_main, NULL) != 0)
+        rt_fatal("collector: cannot create its thread");
+    pthread_attr_destroy(&attr);
+}
+
+/* Asks for cycle number `target` (1-based) to run; returns at once. */
+static void request(uint32_t target)
+{
+    pthread_once(&collector_once, collector_start);
+    uint32_t w = atomic_load_explicit(&C.want, memory_order_relaxed);
+    while ((int32_t)(target - w) > 0 &&
+           !atomic_compare_exchange_weak_explicit(&C.want, &w, target,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+    rt_futex_wake(&C.want, 1);
+}
+
+static void wait_done(uint32_t target)
+{
+    for (;;) {
+        uint32_t d = atomic_load_explicit(&C.done, memory_order_acquire);
+        if ((int32_t)(d - target) >= 0)
+            return;
+        rt_futex_wait(&C.done, d, -1);
+    }
+}
+
+void rt_gc_start_async(void)
+{
+    uint32_t started = atomic_load_explicit(&C.started, memory_order_acquire);
+    if (atomic_load_explicit(&C.want, memory_order_relaxed) != started)
+        return;                          /* one is requested or running   */
+    if (atomic_load_explicit(&C.done, memory_order_relaxed) != started)
+        return;                          /* one runs: its end re-paces    */
+    request(started + 1);
+}
+
+void rt_gc_assist(void)
+{
+    uint32_t started = atomic_load_explicit(&C.started, memory_order_acquire);
+    uint32_t done = atomic_load_explicit(&C.done, memory_order_acquire);
+    if (done == started)
+        request(started + 1);
+    wait_done(done + 1);
+}
+
+void goc_gc(void)
+{
+    rt_heap_init();
+    /* A cycle that starts after this call: one that is running may have
+     * taken its snapshot before the caller dropped its last pointers. */
+    uint32_t target = atomic_load_explicit(&C.started, memory_order_acquire) + 1;
+    request(target);
+    __builtin_unwind_init();
+    wait_done(target);
+}
+
+void goc_gc_read_stats(goc_gc_stats *out)
+{
+    rt_heap_init();
+    rt_heap_stats hs;
+    rt_heap_get_stats(&hs);
+    rt_lock_acquire(&C.stats_lock);
+    *out = C.st;
+    uint32_t n = C.nring < PAUSE_RING ? C.nring : PAUSE_RING;
+    uint64_t v[PAUSE_RING];
+    memcpy(v, C.ring, n * sizeof v[0]);
+    rt_lock_release(&C.stats_lock);
+    for (uint32_t i = 1; i < n; i++) {             /* insertion sort */
+        uint64_t t = v[i];
+        uint32_t j = i;
+        for (; j > 0 && v[j - 1] > t; j--)
+            v[j] = v[j - 1];
+        v[j] = t;
+    }
+    if (n) {
+        out->pause_p50_ns = v[(n - 1) / 2];
+        out->pause_p99_ns = v[(n - 1) * 99 / 100];
+    }
+    out->heap_live = hs.live;
+    out->heap_mapped = hs.mapped;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Start-up                                                               */
+/* ---------------------------------------------------------------------- */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_once_fn(void)
+{
+    C.start_ns = now_ns();
+    C.percent = 100;
+    const char *e = getenv("GOC_GC");
+    if (e && *e) {
+        if (strcmp(e, "off") == 0)
+            C.percent = -1;
+        else
+            C.percent = atoi(e) >= 0 ? atoi(e) : 100;
+    }
+    e = getenv("GOC_MEMLIMIT");
+    if (e && *e)
+        C.memlimit = parse_bytes(e);
+    e = getenv("GOC_DEBUG");
+    C.trace = e && strstr(e, "gctrace=1");
+    pace(0);
+    pthread_key_create(&thr_key, thr_exit);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = stw_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(GC_SIGNAL, &sa, NULL);
+}
+
+void rt_gc_init(void)
+{
+    pthread_once(&init_once, init_once_fn);
+}
