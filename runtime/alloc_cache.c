@@ -292,6 +292,7 @@ size_t rt_span_sweep(rt_span *s, const uint64_t *dead, uint64_t *nobj)
         }
 #endif
     }
+    size_t bytes = (size_t)n * s->elem_size;  /* s may be recycled below */
     rt_central *c = &centrals[s->noscan][s->sizeclass];
     bool empty = false;
     rt_lock_acquire(&c->lock);
@@ -317,7 +318,6 @@ size_t rt_span_sweep(rt_span *s, const uint64_t *dead, uint64_t *nobj)
     rt_lock_release(&c->lock);
     if (empty)
         rt_span_free_pages(s);
-    size_t bytes = (size_t)n * s->elem_size;
     rt_heap_live_add(-(intptr_t)bytes);
     *nobj += n;
     return bytes;

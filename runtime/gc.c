@@ -64,6 +64,7 @@
 #include "gc.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -183,44 +184,59 @@ static void pace(intptr_t marked)
 /* ---------------------------------------------------------------------- */
 
 static _Atomic uint32_t stw_epoch;      /* odd while the world is stopped */
-static _Atomic uint32_t stw_slots, stw_acks;
-static uintptr_t stw_sps[RT_GC_MAX_THREADS];
+static _Atomic uint32_t stw_acks;       /* futex: bumped by each handler  */
+
+/* A thread the collector stops.  state: RUNNING, or SAFE while it sleeps
+ * in rt_futex_wait with its registers spilled below safe_sp; the collector
+ * turns SAFE into HELD instead of signalling (a sleeping thread is already
+ * stopped: ThreadSanitizer would not even run the handler of a thread in a
+ * raw futex wait), and the thread, waking, waits until HELD is SAFE again. */
+enum { THR_RUNNING, THR_SAFE, THR_HELD };
+typedef struct rt_gc_thr {
+    _Atomic uint32_t state;
+    _Atomic uint32_t ack_epoch;         /* the stop its handler joined     */
+    uintptr_t safe_sp, sig_sp;
+    pid_t tid;                          /* 0: free slot                    */
+    rt_m *m;
+    bool held, stopped;                 /* collector only, this stop      */
+} rt_gc_thr;
 
 static rt_lock thr_lock;
-static pid_t thr_tid[RT_GC_MAX_THREADS];
-static rt_m *thr_m[RT_GC_MAX_THREADS];
+static rt_gc_thr thr[RT_GC_MAX_THREADS];
 static int nthr;
 static pthread_key_t thr_key;
-static pid_t collector_tid;
+static __thread rt_gc_thr *tls_thr;
 
-static int thr_add(rt_m *m)
+static void thr_add(rt_m *m)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     rt_lock_acquire(&thr_lock);
     int slot = -1;
     for (int i = 0; i < nthr; i++)
-        if (thr_tid[i] == 0) {
+        if (thr[i].tid == 0) {
             slot = i;
             break;
         }
     if (slot < 0 && nthr < RT_GC_MAX_THREADS)
         slot = nthr++;
     if (slot >= 0) {
-        thr_tid[slot] = tid;
-        thr_m[slot] = m;
+        atomic_store_explicit(&thr[slot].state, THR_RUNNING, memory_order_relaxed);
+        thr[slot].m = m;
+        thr[slot].tid = tid;
+        tls_thr = &thr[slot];
     }
     rt_lock_release(&thr_lock);
     if (slot < 0)
         rt_fatal("collector: more than %d threads allocate", RT_GC_MAX_THREADS);
-    return slot;
 }
 
 static void thr_exit(void *arg)
 {
-    int slot = (int)(intptr_t)arg - 1;
+    rt_gc_thr *t = arg;
     rt_lock_acquire(&thr_lock);
-    thr_tid[slot] = 0;
+    t->tid = 0;
     rt_lock_release(&thr_lock);
+    tls_thr = NULL;
 }
 
 void rt_gc_register_m(rt_m *m)
@@ -231,13 +247,33 @@ void rt_gc_register_m(rt_m *m)
 
 void rt_gc_register_thread(void)
 {
-    static __thread bool registered;
-    if (registered)
+    if (tls_thr)
         return;
-    registered = true;
     rt_gc_init();
-    int slot = thr_add(NULL);
-    pthread_setspecific(thr_key, (void *)(intptr_t)(slot + 1));
+    thr_add(NULL);
+    pthread_setspecific(thr_key, tls_thr);
+}
+
+bool rt_gc_enter_safe(uintptr_t sp)
+{
+    rt_gc_thr *t = tls_thr;
+    if (!t)
+        return false;
+    t->safe_sp = sp;
+    atomic_store_explicit(&t->state, THR_SAFE, memory_order_release);
+    return true;
+}
+
+void rt_gc_exit_safe(void)
+{
+    rt_gc_thr *t = tls_thr;
+    uint32_t s = THR_SAFE;
+    while (!atomic_compare_exchange_weak_explicit(&t->state, &s, THR_RUNNING,
+                                                  memory_order_acquire, memory_order_relaxed)) {
+        if (s == THR_HELD)
+            syscall(SYS_futex, (uint32_t *)&t->state, FUTEX_WAIT_PRIVATE, THR_HELD, NULL, NULL, 0);
+        s = THR_SAFE;
+    }
 }
 
 static void stw_handler(int sig, siginfo_t *si, void *uc)
@@ -245,49 +281,69 @@ static void stw_handler(int sig, siginfo_t *si, void *uc)
     (void)sig, (void)si, (void)uc;
     int saved = errno;
     uint32_t e = atomic_load_explicit(&stw_epoch, memory_order_acquire);
-    if (e & 1) {
-        /* Callee-saved registers into this frame, above `here`. */
-        __builtin_unwind_init();
-        volatile uintptr_t here = 0;
-        here = (uintptr_t)&here;
-        uint32_t i = atomic_fetch_add_explicit(&stw_slots, 1, memory_order_relaxed);
-        if (i < RT_GC_MAX_THREADS)
-            stw_sps[i] = here;
+    rt_gc_thr *t = tls_thr;
+    if ((e & 1) && t) {
+        __builtin_unwind_init();        /* callee-saved registers, above sp */
+        t->sig_sp = rt_current_sp();
+        atomic_store_explicit(&t->ack_epoch, e, memory_order_release);
         atomic_fetch_add_explicit(&stw_acks, 1, memory_order_release);
         rt_futex_wake(&stw_acks, 1);
         while (atomic_load_explicit(&stw_epoch, memory_order_acquire) == e)
-            rt_futex_wait(&stw_epoch, e, -1);
+            syscall(SYS_futex, (uint32_t *)&stw_epoch, FUTEX_WAIT_PRIVATE, e, NULL, NULL, 0);
     }
     errno = saved;
 }
 
-/* Stops every registered thread but this one; returns how many. */
-static uint32_t stop_world(void)
+/* Stops every registered thread but this one (thr_lock held). */
+static void stop_world(void)
 {
-    atomic_store_explicit(&stw_slots, 0, memory_order_relaxed);
-    atomic_store_explicit(&stw_acks, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_release);
+    uint32_t e = atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_acq_rel) + 1;
     pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
-    uint32_t sent = 0;
-    rt_lock_acquire(&thr_lock);
-    for (int i = 0; i < nthr; i++)
-        if (thr_tid[i] && thr_tid[i] != self &&
-            syscall(SYS_tgkill, pid, thr_tid[i], GC_SIGNAL) == 0)
-            sent++;
-    rt_lock_release(&thr_lock);
-    for (;;) {
-        uint32_t n = atomic_load_explicit(&stw_acks, memory_order_acquire);
-        if (n >= sent)
-            break;
-        rt_futex_wait(&stw_acks, n, 10 * 1000 * 1000);
+    for (int i = 0; i < nthr; i++) {
+        rt_gc_thr *t = &thr[i];
+        uint32_t s = THR_SAFE;
+        t->held = false;
+        t->stopped = t->tid == 0 || t->tid == self;
+        if (t->stopped)
+            continue;
+        if (atomic_compare_exchange_strong_explicit(&t->state, &s, THR_HELD,
+                                                    memory_order_acq_rel, memory_order_relaxed))
+            t->held = t->stopped = true;
+        else if (syscall(SYS_tgkill, pid, t->tid, GC_SIGNAL) != 0)
+            t->stopped = true;            /* it has exited */
     }
-    return sent;
+    for (;;) {
+        uint32_t acks = atomic_load_explicit(&stw_acks, memory_order_acquire);
+        bool all = true;
+        for (int i = 0; i < nthr; i++) {
+            rt_gc_thr *t = &thr[i];
+            if (t->stopped)
+                continue;
+            uint32_t s = THR_SAFE;
+            if (atomic_load_explicit(&t->ack_epoch, memory_order_acquire) == e)
+                t->stopped = true;
+            else if (atomic_compare_exchange_strong_explicit(&t->state, &s, THR_HELD,
+                                                             memory_order_acq_rel,
+                                                             memory_order_relaxed))
+                t->held = t->stopped = true;
+            else
+                all = false;
+        }
+        if (all)
+            return;
+        rt_futex_wait(&stw_acks, acks, 1000 * 1000);
+    }
 }
 
 static void start_world(void)
 {
     atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_release);
     rt_futex_wake(&stw_epoch, INT32_MAX);
+    for (int i = 0; i < nthr; i++)
+        if (thr[i].held) {
+            atomic_store_explicit(&thr[i].state, THR_SAFE, memory_order_release);
+            rt_futex_wake(&thr[i].state, 1);
+        }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -295,22 +351,26 @@ static void start_world(void)
 /* ---------------------------------------------------------------------- */
 
 static rt_gc_snapshot snap;
-static uintptr_t snap_sps[2 * RT_GC_MAX_THREADS];
+static uintptr_t snap_sps[3 * RT_GC_MAX_THREADS + 1];
 
 /* Fills snap while the world is stopped. */
 static void take_snapshot(rt_gc_result *res)
 {
     size_t n = 0;
-    uint32_t slots = atomic_load_explicit(&stw_slots, memory_order_acquire);
-    for (uint32_t i = 0; i < slots && i < RT_GC_MAX_THREADS; i++)
-        snap_sps[n++] = stw_sps[i];
-    rt_lock_acquire(&thr_lock);
+    uint32_t e = atomic_load_explicit(&stw_epoch, memory_order_relaxed);
     for (int i = 0; i < nthr; i++) {
-        rt_m *m = thr_m[i];
-        if (thr_tid[i] && m && m->curg && m->curg != &m->g0 && m->g0.sp)
+        rt_gc_thr *t = &thr[i];
+        if (!t->tid)
+            continue;
+        if (atomic_load_explicit(&t->ack_epoch, memory_order_acquire) == e)
+            snap_sps[n++] = t->sig_sp;
+        if (t->held)
+            snap_sps[n++] = t->safe_sp;
+        rt_m *m = t->m;
+        if (m && m->curg && m->curg != &m->g0 && m->g0.sp)
             snap_sps[n++] = (uintptr_t)m->g0.sp;   /* its scheduler stack */
     }
-    rt_lock_release(&thr_lock);
+    snap_sps[n++] = rt_current_sp();               /* the collector's own */
     snap.thread_sps = snap_sps;
     snap.nthreads = n;
     snap.exclude = excl;
@@ -372,11 +432,13 @@ static void run_cycle(void)
     rt_lock_acquire(&excl_lock);
     excl_ready();
     rt_allg_lock();
+    rt_lock_acquire(&thr_lock);
     stop_world();
     take_snapshot(res);
     long pid = rt_gc_clone_marker(&snap);
     int clone_err = pid < 0 ? errno : 0;
     start_world();
+    rt_lock_release(&thr_lock);
     rt_allg_unlock();
     rt_lock_release(&excl_lock);
     rt_heap_unlock();
@@ -430,7 +492,6 @@ static void run_cycle(void)
 static void *collector_main(void *arg)
 {
     (void)arg;
-    collector_tid = (pid_t)syscall(SYS_gettid);
     sigset_t set;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);  /* signals go to other threads */
@@ -510,8 +571,7 @@ void goc_gc(void)
      * taken its snapshot before the caller dropped its last pointers. */
     uint32_t target = atomic_load_explicit(&C.started, memory_order_acquire) + 1;
     request(target);
-    __builtin_unwind_init();
-    wait_done(target);
+    wait_done(target);                   /* rt_futex_wait spills registers */
 }
 
 void goc_gc_read_stats(goc_gc_stats *out)

@@ -34,6 +34,11 @@ void rt_gc_register_m(rt_m *m) RT_HIDDEN;
  * that its registers are seen.  Called once per thread. */
 void rt_gc_register_thread(void) RT_HIDDEN;
 
+/* rt_futex_wait brackets its sleep with these: a sleeping thread with its
+ * callee-saved registers spilled above sp needs no signal to be stopped. */
+bool rt_gc_enter_safe(uintptr_t sp) RT_HIDDEN;
+void rt_gc_exit_safe(void) RT_HIDDEN;
+
 /* heap_live passed the trigger: starts a cycle (cheap when one runs). */
 extern _Atomic intptr_t rt_gc_trigger RT_HIDDEN;
 /* heap_live passed the hard goal while a cycle runs: wait for it. */

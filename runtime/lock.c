@@ -13,6 +13,7 @@
  * sync.c, which parks the goroutine instead.
  */
 #include "rt.h"
+#include "gc.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -27,7 +28,13 @@ void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
         ts.tv_nsec = timeout_ns % 1000000000;
         tsp = &ts;
     }
+    /* The collector may snapshot the process while this thread sleeps:
+     * its callers' registers must be in memory, above the recorded sp. */
+    __builtin_unwind_init();
+    bool safe = rt_gc_enter_safe(rt_current_sp());
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    if (safe)
+        rt_gc_exit_safe();
 }
 
 void rt_futex_wake(_Atomic uint32_t *addr, int n)

@@ -88,6 +88,18 @@ static inline void rt_cpu_relax(void)
 #endif
 }
 
+/* The current stack pointer: everything of the calling frame is above it. */
+static inline __attribute__((always_inline)) uintptr_t rt_current_sp(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
+    return sp;
+}
+
 /* Futex helpers: sleep while *addr == val (timeout_ns < 0: no timeout);
  * wake up to n sleepers. */
 void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
