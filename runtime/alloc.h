@@ -230,6 +230,12 @@ struct rt_span {
 
     int64_t free_time;                  /* free: when it became free (heap lock) */
 
+    /* Written only by the collector's marking process, in its own copy
+     * (gc_mark.c): which slots of the window word a cache had handed out
+     * at the snapshot.  win_word is the window word + 1, 0 if unknown. */
+    uint32_t gc_win_word;
+    uint64_t gc_win_taken;
+
     /* See the top comment.  mark_bits is for the collector. */
     _Atomic uint64_t alloc_bits[RT_BITMAP_WORDS];
     _Atomic uint64_t mark_bits[RT_BITMAP_WORDS];

@@ -351,6 +351,7 @@ static void start_world(void)
 /* ---------------------------------------------------------------------- */
 
 static rt_gc_snapshot snap;
+static rt_cache *snap_caches[1024];
 static uintptr_t snap_sps[3 * RT_GC_MAX_THREADS + 1];
 
 /* Fills snap while the world is stopped. */
@@ -378,6 +379,14 @@ static void take_snapshot(rt_gc_result *res)
     snap.arenas = rt_heap_arenas(&snap.narenas);
     snap.arena_map = rt_heap_arena_map();
     snap.allg = rt_allg_head();
+    size_t nc = 0;
+    for (int i = 0; i < rt_sched_state.nprocs && rt_sched_state.ps && nc < 1023; i++)
+        if (rt_sched_state.ps[i].cache)
+            snap_caches[nc++] = rt_sched_state.ps[i].cache;
+    if (rt_heap_shared_cache())
+        snap_caches[nc++] = rt_heap_shared_cache();
+    snap.caches = snap_caches;
+    snap.ncaches = nc;
     snap.result = res;
 }
 

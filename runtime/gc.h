@@ -98,6 +98,8 @@ typedef struct rt_gc_snapshot {
     size_t narenas;
     rt_arena *_Atomic *arena_map;
     rt_g *allg;
+    rt_cache **caches;                  /* every P's and the shared one    */
+    size_t ncaches;
     rt_gc_result *result;
 } rt_gc_snapshot;
 
@@ -108,6 +110,9 @@ RT_NORETURN void rt_gc_mark_child(const rt_gc_snapshot *snap) RT_HIDDEN;
  * never sees the child); the child runs rt_gc_mark_child.  Returns its pid,
  * or -1 with errno. */
 long rt_gc_clone_marker(const rt_gc_snapshot *snap) RT_HIDDEN;
+
+/* heap.c: the cache of threads without a P (NULL until one allocates). */
+rt_cache *rt_heap_shared_cache(void) RT_HIDDEN;
 
 /* alloc_page.c: the heap lock and the arena list, for the collector. */
 void rt_heap_lock(void) RT_HIDDEN;

@@ -144,12 +144,46 @@ NOSAN static bool pop(rt_gc_range *r)
 /* Marking                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* Whether slot idx may hold an object: its alloc bit, or, in a cache's
+ * window, handed out by the cache (gc_win_taken, when the cache's state
+ * was consistent at the snapshot), else any slot of the window.  A slot
+ * handed out in the instant of the stop, its free bit not yet cleared,
+ * reads as free: its contents are not scanned, but nothing is in it yet
+ * (the pointer to it is in a spilled register and keeps it unreported). */
 NOSAN static inline bool slot_maybe_allocated(const rt_span *s, uint32_t idx)
 {
     uint32_t w = idx / 64;
-    if (*(const uint32_t *)&s->window == w)
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    if (*(const uint32_t *)&s->window == w) {
+        if (s->gc_win_word == w + 1)
+            return ((*(const uint64_t *)&s->alloc_bits[w] | s->gc_win_taken) & bit) != 0;
         return true;
-    return (*(const uint64_t *)&s->alloc_bits[w] >> (idx % 64)) & 1;
+    }
+    return (*(const uint64_t *)&s->alloc_bits[w] & bit) != 0;
+}
+
+/* Records, in this copy's span structs, what each cache's window had
+ * handed out, where the cache slot and the span agree on the window. */
+NOSAN static void note_windows(const rt_gc_snapshot *snap)
+{
+    for (size_t i = 0; i < snap->ncaches; i++) {
+        rt_cache *c = snap->caches[i];
+        for (int k = 0; k < 2; k++)
+            for (int cls = 0; cls < RT_NCLASS_MAX; cls++) {
+                rt_cache_slot *sl = &c->slots[k][cls];
+                rt_span *s = sl->span;
+                if (!s)
+                    continue;
+                uint32_t w = *(const uint32_t *)&s->window;
+                if (w == RT_NO_WINDOW || (w + 1) * 64 > s->nelems + 63 ||
+                    (uintptr_t)sl->window_base != s->base + (uintptr_t)w * 64 * s->elem_size)
+                    continue;
+                uint32_t left = s->nelems - w * 64;
+                uint64_t mask = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
+                s->gc_win_word = w + 1;
+                s->gc_win_taken = mask & ~sl->free_bits;
+            }
+    }
 }
 
 /* Marks the object containing w, if any, and queues it for scanning. */
@@ -195,11 +229,28 @@ NOSAN static void scan(uintptr_t lo, uintptr_t hi)
         mark_word(*(const uintptr_t *)p);
 }
 
+/* Objects wait in a small FIFO between the mark stack and the scan, their
+ * first line prefetched when they enter it: tracing is a chain of cache
+ * misses, and this overlaps eight of them. */
+#define PREFETCH 8
+
 NOSAN static void drain(void)
 {
-    rt_gc_range r;
-    while (pop(&r))
+    rt_gc_range q[PREFETCH];
+    unsigned head = 0, n = 0;
+    for (;;) {
+        rt_gc_range r;
+        while (n < PREFETCH && pop(&r)) {
+            __builtin_prefetch((const void *)r.lo);
+            q[(head + n++) % PREFETCH] = r;
+        }
+        if (n == 0)
+            return;
+        r = q[head];
+        head = (head + 1) % PREFETCH;
+        n--;
         scan(r.lo, r.hi);
+    }
 }
 
 NOSAN static void scan_dense(uintptr_t lo, uintptr_t hi)
@@ -531,6 +582,7 @@ NOSAN void rt_gc_mark_child(const rt_gc_snapshot *snap)
         sps[i] = snap->thread_sps[i];
     sort_words(sps, nsps);
     snap_allg = snap->allg;
+    note_windows(snap);
 
     size_t nmaps;
     rt_gc_range *maps = read_maps(&nmaps);

@@ -26,6 +26,11 @@
 static rt_lock shared_lock;              /* guards shared_cache          */
 static rt_cache *shared_cache;
 
+rt_cache *rt_heap_shared_cache(void)
+{
+    return shared_cache;
+}
+
 rt_cache *rt_cache_current(void)
 {
     rt_m *m = rt_getm();
