@@ -351,6 +351,7 @@ static void start_world(void)
 /* ---------------------------------------------------------------------- */
 
 static rt_gc_snapshot snap;
+static bool snap_sigchld;
 static rt_cache *snap_caches[1024];
 static uintptr_t snap_sps[3 * RT_GC_MAX_THREADS + 1];
 
@@ -388,6 +389,7 @@ static void take_snapshot(rt_gc_result *res)
     snap.caches = snap_caches;
     snap.ncaches = nc;
     snap.result = res;
+    snap.sigchld = &snap_sigchld;
 }
 
 static int64_t now_ns(void)
@@ -456,7 +458,7 @@ static void run_cycle(void)
         rt_fatal("collector: clone failed: %s", strerror(clone_err));
 
     int status = 0;
-    while (waitpid((pid_t)pid, &status, __WCLONE) < 0)
+    while (waitpid((pid_t)pid, &status, snap_sigchld ? 0 : __WCLONE) < 0)
         if (errno != EINTR)
             rt_fatal("collector: waitpid: %s", strerror(errno));
     int64_t t2 = now_ns();

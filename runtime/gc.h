@@ -98,6 +98,7 @@ typedef struct rt_gc_snapshot {
     size_t narenas;
     rt_arena *_Atomic *arena_map;
     rt_g *allg;
+    bool *sigchld;                      /* set: the child signals SIGCHLD  */
     rt_cache **caches;                  /* every P's and the shared one    */
     size_t ncaches;
     rt_gc_result *result;

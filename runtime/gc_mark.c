@@ -606,6 +606,11 @@ NOSAN void rt_gc_mark_child(const rt_gc_snapshot *snap)
 NOSAN long rt_gc_clone_marker(const rt_gc_snapshot *snap)
 {
     long pid = raw_syscall(SYS_clone, 0, 0, 0, 0, 0, 0);
+    if (pid == -EINVAL) {
+        /* qemu-user emulates only fork-like clones that signal SIGCHLD. */
+        pid = raw_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+        *snap->sigchld = pid >= 0;
+    }
     if (pid == 0)
         rt_gc_mark_child(snap);
     if (pid < 0) {
