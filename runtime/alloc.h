@@ -215,6 +215,9 @@ struct rt_span {
     uint8_t noscan;
     uint8_t needzero;                   /* free slots/pages may be dirty    */
     uint8_t released;                   /* free: all pages given back       */
+    uint8_t gc_fresh;                   /* large: its allocating thread may
+                                           not hold a pointer to it yet, so
+                                           the collector must not free it  */
 
     /* Links: page heap free lists (heap lock) or central lists (central
      * lock), never both. */
@@ -267,6 +270,9 @@ typedef struct rt_cache_slot {
     uint32_t elem_size;
     uint32_t needzero;
     rt_span *span;                      /* NULL: refill on next use         */
+    uint32_t gc_stable;                 /* 0 while the window is changing:
+                                           the collector then does not use
+                                           free_bits (gc_mark.c)           */
 } rt_cache_slot;
 
 typedef struct rt_cache {
@@ -367,13 +373,17 @@ void rt_cache_flush(rt_cache *c) RT_HIDDEN;
 void rt_heap_free(void *base) RT_HIDDEN;
 
 /* The fast path: hands out the lowest free slot of the window, zeroed.
- * The slot must have a free bit. */
+ * The slot must have a free bit.  The collector counts a slot whose free bit
+ * is clear as handed out, and frees it if nothing points to it; so the
+ * pointer exists, in a register, before the bit is cleared (the empty asm
+ * statements keep the compiler from computing it only afterwards). */
 static inline void *rt_slot_take(rt_cache_slot *sl)
 {
     uint64_t bits = sl->free_bits;
     unsigned i = (unsigned)__builtin_ctzll(bits);
-    sl->free_bits = bits & (bits - 1);
     char *obj = sl->window_base + (size_t)i * sl->elem_size;
+    __asm__ volatile("" : "+r"(obj) : : "memory");
+    sl->free_bits = bits & (bits - 1);
     RT_ASAN_UNPOISON(obj, sl->elem_size);
     if (RT_UNLIKELY(sl->needzero))
         memset(obj, 0, sl->elem_size);

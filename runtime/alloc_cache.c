@@ -89,14 +89,26 @@ static inline uint64_t word_mask(const rt_span *s, uint32_t w)
 }
 
 /* Owner.  Writes the window word back to alloc_bits: the slots free at load
- * and not handed out since are the private free bits. */
+ * and not handed out since are the private free bits.  The free bits stay
+ * as they are (the caller replaces or clears them): the collector may read
+ * them if the owner is stopped here. */
 static void window_store(rt_cache_slot *sl)
 {
     rt_span *s = sl->span;
     uint32_t w = atomic_load_explicit(&s->window, memory_order_relaxed);
     atomic_store_explicit(&s->alloc_bits[w], word_mask(s, w) & ~sl->free_bits,
                           memory_order_relaxed);
-    sl->free_bits = 0;
+}
+
+/* Owner.  Marks the slot's window state as being changed (stable = 0) or
+ * consistent again (1).  A thread is stopped for a collection at any
+ * instruction, so the compiler must keep these stores in program order
+ * around the ones they bracket: a signal fence. */
+static inline void slot_stable(rt_cache_slot *sl, uint32_t v)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    sl->gc_stable = v;
+    atomic_signal_fence(memory_order_seq_cst);
 }
 
 /* Owner.  Loads the first word from `from` on with a free slot; false when
@@ -128,6 +140,7 @@ static void cache_release(rt_cache_slot *sl, unsigned cls, bool noscan)
     rt_span *s = sl->span;
     if (!s)
         return;
+    slot_stable(sl, 0);
     window_store(sl);
     uint32_t nalloc = 0;
     for (uint32_t w = 0; w < span_words(s); w++)
@@ -135,6 +148,7 @@ static void cache_release(rt_cache_slot *sl, unsigned cls, bool noscan)
             atomic_load_explicit(&s->alloc_bits[w], memory_order_relaxed));
     rt_heap_live_add(-(intptr_t)((s->nelems - nalloc) * s->elem_size));
     sl->span = NULL;
+    sl->free_bits = 0;
 
     rt_central *c = &centrals[noscan][cls];
     rt_lock_acquire(&c->lock);
@@ -188,6 +202,7 @@ static void cache_take_span(rt_cache_slot *sl, unsigned cls, bool noscan)
     sl->needzero = s->needzero;
     if (!window_load(sl, 0))
         rt_throw("allocator: a partial span has no free slot");
+    slot_stable(sl, 1);
 }
 
 rt_cache *rt_cache_new(void)
@@ -200,9 +215,12 @@ void *rt_cache_refill_alloc(rt_cache *c, unsigned cls, bool noscan)
     rt_cache_slot *sl = &c->slots[noscan][cls];
     if (sl->span) {
         uint32_t w = atomic_load_explicit(&sl->span->window, memory_order_relaxed);
+        slot_stable(sl, 0);
         window_store(sl);
-        if (window_load(sl, w + 1))
+        if (window_load(sl, w + 1)) {
+            slot_stable(sl, 1);
             return rt_slot_take(sl);
+        }
         cache_release(sl, cls, noscan);
     }
     cache_take_span(sl, cls, noscan);

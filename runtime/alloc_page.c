@@ -384,6 +384,7 @@ static void span_init_use(rt_span *s, unsigned sizeclass, size_t elem_size, bool
         s->nelems = 1;
         s->div_magic = 0;
         s->nalloc = 1;
+        s->gc_fresh = 1;                  /* alloc_large clears it */
         atomic_store_explicit(&s->alloc_bits[0], 1, memory_order_relaxed);
     }
 }

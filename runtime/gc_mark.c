@@ -33,9 +33,11 @@
  * the slot whatever offset it points at.  "Allocated" here errs towards yes
  * (a cache's current 64-slot window counts as allocated), so no reachable
  * object is left unscanned.  Freeing errs towards no: a slot is reported
- * dead only if its alloc bit is set, it has no pending free, and it is
- * unmarked; slots handed out from a cache's window since the window was
- * loaded have no alloc bit yet and wait for the next cycle.
+ * dead only if it is unmarked, has no pending free, and its alloc bit is
+ * set or its cache had handed it out (the cache's free bits, read only when
+ * the cache marked its window state stable; rt_slot_take makes the pointer
+ * before it clears the bit).  Where the window state is unknown, slots
+ * handed out from the window wait for the next cycle.
  */
 #include "gc.h"
 
@@ -172,7 +174,7 @@ NOSAN static void note_windows(const rt_gc_snapshot *snap)
             for (int cls = 0; cls < RT_NCLASS_MAX; cls++) {
                 rt_cache_slot *sl = &c->slots[k][cls];
                 rt_span *s = sl->span;
-                if (!s)
+                if (!s || !sl->gc_stable)
                     continue;
                 uint32_t w = *(const uint32_t *)&s->window;
                 if (w == RT_NO_WINDOW || (w + 1) * 64 > s->nelems + 63 ||
@@ -506,7 +508,7 @@ NOSAN static void find_dead(rt_span *s, rt_gc_result *res)
     uint64_t dead[RT_BITMAP_WORDS] = { 0 };
     uint32_t state = *(const uint32_t *)&s->state;
     if (state == RT_SPAN_LARGE) {
-        if (*(uint64_t *)&s->mark_bits[0] & 1)
+        if ((*(uint64_t *)&s->mark_bits[0] & 1) || s->gc_fresh)
             return;
         dead[0] = 1;
         res->dead_bytes += s->elem_size;
@@ -518,8 +520,10 @@ NOSAN static void find_dead(rt_span *s, rt_gc_result *res)
     for (uint32_t w = 0; w * 64 < s->nelems; w++) {
         uint32_t left = s->nelems - w * 64;
         uint64_t mask = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
-        uint64_t d = *(uint64_t *)&s->alloc_bits[w] & ~s->pending_free[w] &
-                     ~*(uint64_t *)&s->mark_bits[w] & mask;
+        uint64_t alloc = *(uint64_t *)&s->alloc_bits[w];
+        if (s->gc_win_word == w + 1)
+            alloc |= s->gc_win_taken;      /* handed out by its cache */
+        uint64_t d = alloc & ~s->pending_free[w] & ~*(uint64_t *)&s->mark_bits[w] & mask;
         if (d) {
             dead[w] = d;
             any = true;

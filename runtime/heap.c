@@ -69,6 +69,10 @@ static void *alloc_large(size_t n, bool noscan)
     size_t npages = (size + RT_PAGE_SIZE - 1) / RT_PAGE_SIZE;
     rt_span *s = rt_span_alloc_pages(npages, 0, size, noscan);
     char *obj = (char *)s->base;
+    /* The pointer exists (in a register the collector's stop would spill)
+     * before the span stops being fresh: until then it is never freed. */
+    __asm__ volatile("" : "+r"(obj) : : "memory");
+    s->gc_fresh = 0;
     if (s->needzero) {
         RT_ASAN_UNPOISON(obj, npages * RT_PAGE_SIZE);
         memset(obj, 0, npages * RT_PAGE_SIZE);
