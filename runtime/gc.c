@@ -46,7 +46,13 @@
  *
  * Pacing (as Go's GOGC)
  *   After a cycle that found M bytes reachable, the goal is
- *   M * (1 + GOC_GC/100), at least 4 MiB, at most GOC_MEMLIMIT when set.
+ *   M + (M + R) * GOC_GC/100, at least 4 MiB, at most GOC_MEMLIMIT when
+ *   set, where R is the resident memory outside the heap (goroutine and
+ *   thread stacks, malloc, globals).  Go (since 1.18) counts stacks and
+ *   globals in its goal the same way, as work a cycle must do; here both the
+ *   pause (the kernel copies the page tables of everything resident) and the
+ *   root scan grow with R, so a program of a million goroutines and a small
+ *   heap does not pay a cycle per 4 MiB allocated.
  *   A cycle starts when heap_live (allocator accounting: spans handed to
  *   caches count whole) reaches the trigger, 7/10 of the way from M to the
  *   goal.  A thread that allocates past the hard goal (goal + half the
@@ -64,6 +70,7 @@
 #include "gc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -137,6 +144,9 @@ static struct {
     _Atomic uint32_t want;              /* cycles requested (futex)       */
     _Atomic uint32_t started;           /* cycles begun                   */
     _Atomic uint32_t done;              /* cycles finished (futex)        */
+    _Atomic uint32_t forced;            /* highest cycle goc_gc or an
+                                           assist needs (others may be
+                                           skipped if no longer due)      */
 
     rt_lock stats_lock;                 /* guards st and the ring         */
     goc_gc_stats st;
@@ -159,12 +169,31 @@ static intptr_t parse_bytes(const char *s)
     return 0;
 }
 
-/* Sets the trigger and the hard goal from the bytes found reachable. */
-static void pace(intptr_t marked)
+/* Resident bytes of the process (/proc/self/statm), 0 if unknown. */
+static intptr_t resident_bytes(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    long size = 0, res = 0;
+    if (sscanf(buf, "%ld %ld", &size, &res) != 2)
+        return 0;
+    return (intptr_t)res * (intptr_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Sets the trigger and the hard goal from the bytes found reachable and the
+ * resident bytes outside the heap. */
+static void pace(intptr_t marked, intptr_t nonheap)
 {
     intptr_t goal = INTPTR_MAX, trigger = INTPTR_MAX, hard = INTPTR_MAX;
     if (C.percent >= 0) {
-        goal = marked + marked / 100 * C.percent;
+        goal = marked + (marked + nonheap) / 100 * C.percent;
         if (goal < MIN_GOAL)
             goal = MIN_GOAL;
     }
@@ -425,6 +454,19 @@ static size_t sweep(rt_gc_result *res, uint64_t *nobj)
     return bytes;
 }
 
+static rt_lock cycle_lock;              /* held across a cycle; before
+                                           the heap lock                  */
+
+void rt_gc_hold(void)
+{
+    rt_lock_acquire(&cycle_lock);
+}
+
+void rt_gc_release(void)
+{
+    rt_lock_release(&cycle_lock);
+}
+
 static void run_cycle(void)
 {
     rt_heap_stats hs;
@@ -477,7 +519,8 @@ static void run_cycle(void)
 
     rt_heap_get_stats(&hs);
     rt_lock_acquire(&C.stats_lock);
-    pace((intptr_t)marked);
+    intptr_t nonheap = resident_bytes() - (intptr_t)hs.inuse;
+    pace((intptr_t)marked, nonheap > 0 ? nonheap : 0);
     C.st.cycles++;
     record_pause((uint64_t)(t1 - t0));
     C.st.heap_marked = marked;
@@ -500,6 +543,23 @@ static void run_cycle(void)
     }
 }
 
+/* Whether cycle n must run: asked for by goc_gc or an assist, or still
+ * due once the trigger is recomputed with the resident memory of now (the
+ * first cycles of a program that spawns many goroutines before it
+ * allocates much are skipped this way). */
+static bool forced_or_due(uint32_t n)
+{
+    if ((int32_t)(atomic_load(&C.forced) - n) >= 0)
+        return true;
+    rt_heap_stats hs;
+    rt_heap_get_stats(&hs);
+    intptr_t nonheap = resident_bytes() - (intptr_t)hs.inuse;
+    rt_lock_acquire(&C.stats_lock);
+    pace((intptr_t)C.st.heap_marked, nonheap > 0 ? nonheap : 0);
+    rt_lock_release(&C.stats_lock);
+    return rt_heap_live() >= atomic_load_explicit(&rt_gc_trigger, memory_order_relaxed);
+}
+
 static void *collector_main(void *arg)
 {
     (void)arg;
@@ -513,8 +573,17 @@ static void *collector_main(void *arg)
             rt_futex_wait(&C.want, want, -1);
             continue;
         }
+        if (!forced_or_due(started + 1)) {
+            /* Cancel the request; a goc_gc that raced with us re-asks. */
+            if (atomic_compare_exchange_strong(&C.want, &want, started) &&
+                (int32_t)(atomic_load(&C.forced) - (started + 1)) >= 0)
+                atomic_store(&C.want, started + 1);
+            continue;
+        }
+        rt_lock_acquire(&cycle_lock);
         atomic_store_explicit(&C.started, started + 1, memory_order_release);
         run_cycle();
+        rt_lock_release(&cycle_lock);
         atomic_fetch_add_explicit(&C.done, 1, memory_order_release);
         rt_futex_wake(&C.done, INT32_MAX);
     }
@@ -532,6 +601,14 @@ static void collector_start(void)
     if (pthread_create(&t, &attr, collector_main, NULL) != 0)
         rt_fatal("collector: cannot create its thread");
     pthread_attr_destroy(&attr);
+}
+
+/* Raises C.forced to at least target. */
+static void force(uint32_t target)
+{
+    uint32_t f = atomic_load(&C.forced);
+    while ((int32_t)(target - f) > 0 && !atomic_compare_exchange_weak(&C.forced, &f, target))
+        ;
 }
 
 /* Asks for cycle number `target` (1-based) to run; returns at once. */
@@ -570,8 +647,10 @@ void rt_gc_assist(void)
 {
     uint32_t started = atomic_load_explicit(&C.started, memory_order_acquire);
     uint32_t done = atomic_load_explicit(&C.done, memory_order_acquire);
-    if (done == started)
+    if (done == started) {
+        force(started + 1);
         request(started + 1);
+    }
     wait_done(done + 1);
 }
 
@@ -581,6 +660,7 @@ void goc_gc(void)
     /* A cycle that starts after this call: one that is running may have
      * taken its snapshot before the caller dropped its last pointers. */
     uint32_t target = atomic_load_explicit(&C.started, memory_order_acquire) + 1;
+    force(target);
     request(target);
     wait_done(target);                   /* rt_futex_wait spills registers */
 }
@@ -633,7 +713,7 @@ static void init_once_fn(void)
         C.memlimit = parse_bytes(e);
     e = getenv("GOC_DEBUG");
     C.trace = e && strstr(e, "gctrace=1");
-    pace(0);
+    pace(0, 0);
     pthread_key_create(&thr_key, thr_exit);
 
     struct sigaction sa;

@@ -21,6 +21,11 @@ void rt_gc_exclude(void *lo, void *hi) RT_HIDDEN;
 /* Undoes rt_gc_exclude for exactly that range (an unmapped stack). */
 void rt_gc_unexclude(void *lo, void *hi) RT_HIDDEN;
 
+/* Keeps the collector from starting or finishing a cycle until released
+ * (the heap validator, rt_heap_check).  Not from the collector thread. */
+void rt_gc_hold(void) RT_HIDDEN;
+void rt_gc_release(void) RT_HIDDEN;
+
 /* ---------------------------------------------------------------------- */
 /* Hooks                                                                  */
 /* ---------------------------------------------------------------------- */
