@@ -114,6 +114,7 @@ typedef struct chunk {
 static chunk *top, *spare;
 static uint64_t marked_bytes, marked_objects, root_bytes;
 static rt_arena *_Atomic *arena_map;
+static uintptr_t heap_lo, heap_len;       /* the arenas' address range     */
 
 NOSAN static void push(uintptr_t lo, uintptr_t hi)
 {
@@ -191,7 +192,7 @@ NOSAN static void note_windows(const rt_gc_snapshot *snap)
 /* Marks the object containing w, if any, and queues it for scanning. */
 NOSAN static inline void mark_word(uintptr_t w)
 {
-    if (w >> RT_ADDR_BITS)
+    if (w - heap_lo >= heap_len)          /* most non-pointers: one compare */
         return;
     rt_arena *a = *(rt_arena **)&arena_map[w >> RT_ARENA_SHIFT];
     if (!a)
@@ -565,6 +566,10 @@ NOSAN void rt_gc_mark_child(const rt_gc_snapshot *snap)
     /* Die with the collector thread that waits for us. */
     raw_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
     arena_map = snap->arena_map;
+    if (snap->narenas) {
+        heap_lo = snap->arenas[0]->base;
+        heap_len = snap->arenas[snap->narenas - 1]->base + RT_ARENA_SIZE - heap_lo;
+    }
 
     excl = child_map((snap->nexclude + 1) * sizeof *excl);
     size_t n = 0;
