@@ -176,13 +176,16 @@ static intptr_t last_root_bytes;
  * is mostly shadow memory: the roots the last cycle scanned stand in. */
 static intptr_t resident_bytes(void) __attribute__((unused));
 
-static intptr_t nonheap_bytes(size_t heap_inuse)
+static intptr_t nonheap_bytes(const rt_heap_stats *hs)
 {
 #if defined(GOC_TSAN) || defined(GOC_ASAN)
-    (void)heap_inuse;
+    (void)hs;
     return last_root_bytes;
 #else
-    intptr_t n = resident_bytes() - (intptr_t)heap_inuse;
+    /* The heap's pages that may be resident: in use, or free and not yet
+     * returned to the kernel. */
+    intptr_t heap = (intptr_t)(hs->mapped - hs->released);
+    intptr_t n = resident_bytes() - heap;
     return n > 0 ? n : 0;
 #endif
 }
@@ -539,7 +542,7 @@ static void run_cycle(void)
     rt_heap_get_stats(&hs);
     rt_lock_acquire(&C.stats_lock);
     last_root_bytes = (intptr_t)roots;
-    pace((intptr_t)marked, nonheap_bytes(hs.inuse));
+    pace((intptr_t)marked, nonheap_bytes(&hs));
     C.st.cycles++;
     record_pause((uint64_t)(t1 - t0));
     C.st.heap_marked = marked;
@@ -573,7 +576,7 @@ static bool forced_or_due(uint32_t n)
         return true;
     rt_heap_stats hs;
     rt_heap_get_stats(&hs);
-    intptr_t nonheap = nonheap_bytes(hs.inuse);
+    intptr_t nonheap = nonheap_bytes(&hs);
     rt_lock_acquire(&C.stats_lock);
     pace((intptr_t)C.st.heap_marked, nonheap);
     rt_lock_release(&C.stats_lock);
