@@ -88,39 +88,30 @@
  *   hands a P to another M while its M runs C code must not do so while
  *   that M is inside the allocator.
  *
- * How the collector will use this (not built yet)
- *   Marking: a conservative marker takes each word w of a root or of a
- *   scanned object, calls rt_heap_find(w) (a few loads, no lock; rejects
- *   non-heap words in O(1)), and sets the slot's bit in mark_bits with an
- *   atomic OR; a bit it set itself means "newly grey": push the object
- *   unless the span is noscan.  Interior pointers find their object's base.
- *   Large spans use bit 0.
- *   Allocation during marking ("allocate black"): at mark start (stop the
- *   world) each cache's span records the slot where its window starts
- *   (span->window); every slot a cache hands out from then until mark end
- *   lies at or above that slot and was free at mark start; sweep treats
- *   free-at-start slots handed out during the cycle as live.  Spans a cache
- *   takes during marking record the same boundary at refill.  No per-object
- *   cost on the fast path.  Alternatively the fast path sets the mark bit
- *   while a global "marking" flag is on (one load and a branch).
- *   Sweeping (lazy, per span): caches are flushed at mark termination
- *   (rt_cache_flush), so no cache holds a span that has not been swept;
- *   sweeping a small span is alloc_bits = mark_bits, mark_bits = 0,
- *   needzero = 1 if anything died, then the span goes to its central list
- *   by count, or to the page heap when empty (rt_span_free_pages).  A sweep
- *   generation counter per span (to add) says whether it was swept this
- *   cycle, so that a cache refilling from central sweeps first.  A large
- *   span whose mark bit is clear goes back to the page heap.
- *   Mutations during marking: the allocator has no write barrier; the plan
- *   is dirty-page tracking (soft-dirty bits or mprotect on arenas, which are
- *   few and large) or a card table indexed by page like spans[]: a
- *   per-arena byte array is a natural addition to rt_arena.
+ * How the collector uses this (gc.c, gc_mark.c)
+ *   The collector marks in a clone(2) snapshot of the process, so nothing
+ *   here changes while it marks.  Marking: each word of a root or of a
+ *   scanned object is looked up as in rt_heap_find, in the snapshot's page
+ *   map; the slot's bit is set in mark_bits of the snapshot's span struct
+ *   (the child's private copy: the program's mark_bits stay zero).  A slot
+ *   counts as maybe allocated for scanning (alloc bit, or in a cache's
+ *   window and handed out by it), and as surely allocated for freeing
+ *   (alloc bit or handed out, and no pending free).  Large spans use bit 0;
+ *   a large span is never freed while gc_fresh (its allocating thread may
+ *   not hold the pointer yet).
+ *   Allocation during marking needs no barrier: objects allocated after the
+ *   snapshot are not in it.  Sweeping: the child reports each span's
+ *   unreachable slots; the collector thread frees them with rt_span_sweep
+ *   (into pending_free if a cache holds the span, else straight into
+ *   alloc_bits), concurrently with allocation, and sweeping ends before the
+ *   next snapshot.  Mutations during marking are isolated by copy-on-write
+ *   (gc.c explains why nothing reachable is freed).
  *   Enumeration: rt_heap_for_each_span visits every in-use span in address
  *   order under the heap lock.
  *   Returning memory: rt_heap_scavenge releases free spans that have stayed
  *   free for a while (MADV_DONTNEED; they read back as zero); the page heap
- *   calls it at most every RT_SCAVENGE_PERIOD_NS, and the collector's
- *   background worker should call it after each sweep.
+ *   calls it at most every RT_SCAVENGE_PERIOD_NS, and the collector thread
+ *   after each sweep.
  *
  * Known limits of this first version
  *   - A free run has one needzero flag: a run merged from returned (zero)
@@ -128,14 +119,14 @@
  *     pages back in.  A per-arena bitmap of returned pages (Go's scavenged
  *     bits) would zero only the dirty ones.
  *   - Scavenging is by age only (free for 1 s, looked at on frees at most
- *     every 250 ms), with the heap lock held across madvise.  With a
- *     collector, retain free memory up to the heap goal instead, and scavenge
- *     from its background worker.
+ *     every 250 ms, and after each collection), with the heap lock held
+ *     across madvise.  Retaining free memory up to the heap goal instead
+ *     would suit the collector better.
  *   - Span identity fields (base, npages, elem_size, nelems) are plain
  *     fields written under the heap lock; lookups are exact for live
- *     objects, but a marker racing with the recycling of a span struct
- *     must re-check state after reading them (or they become relaxed
- *     atomics) before concurrent marking lands.
+ *     objects (the snapshot marker reads a frozen copy), but an in-process
+ *     marker racing with the recycling of a span struct would have to
+ *     re-check state after reading them (or they become relaxed atomics).
  *   - The free list of runs of 128 pages or more is searched linearly.
  *   - No transparent huge pages: MADV_HUGEPAGE first touches measured
  *     0.5 to 14 us per 4 KiB here (direct compaction stalls), against a
