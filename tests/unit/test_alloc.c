@@ -13,6 +13,7 @@
  */
 #include "goc_test.h"
 #include "alloc.h"
+#include "heap_test.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,16 +32,6 @@ static bool all_zero(const void *p, size_t n)
         if (b[i])
             return false;
     return true;
-}
-
-/* Flushes this P's cache and checks the whole heap. */
-static int heap_ok(void)
-{
-    rt_heap_flush_caches();
-    const char *err = rt_heap_check();
-    if (err)
-        goc_test_fail(__FILE__, __LINE__, "rt_heap_check: %s", err);
-    return err ? -1 : 0;
 }
 
 /* ---- size classes -------------------------------------------------------- */

@@ -12,20 +12,12 @@
  */
 #include "goc_test.h"
 #include "alloc.h"
+#include "heap_test.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
 #define DISGUISE ((uintptr_t)0xa5a5000000000000ULL)
-
-static int heap_ok(void)
-{
-    rt_heap_flush_caches();
-    const char *err = rt_heap_check();
-    if (err)
-        goc_test_fail(__FILE__, __LINE__, "rt_heap_check: %s", err);
-    return err ? -1 : 0;
-}
 
 static bool allocated(uintptr_t disguised)
 {
