@@ -482,8 +482,16 @@ static inline void goc_defer_push_inline(goc_frame *f, goc_dlink *l, void *label
  * manually managed; a channel kept only in a malloc'ed struct stays alive).
  * Pointers are found conservatively: an integer that looks like an address
  * keeps a block alive.  Not seen: pointers hidden by arithmetic (XOR lists),
- * kept only in MAP_SHARED memory, in files or in another process, or in the
- * registers of a thread that has never called goc_alloc.
+ * kept only in MAP_SHARED memory, in memory marked MADV_DONTFORK or
+ * MADV_WIPEONFORK (the collector marks a fork-like copy of the process), in
+ * files or in another process, or in the registers of a thread that has
+ * never called goc_alloc.
+ *
+ * The collector stops threads with SIGPWR: a thread that called goc must
+ * not block it, and the program must not take it over (either is reported
+ * as a fatal error at the next collection).  Blocking calls that Linux
+ * never restarts (nanosleep, poll and epoll_wait with a timeout) may return
+ * EINTR during a collection.  At most 8192 threads may allocate at once.
  *
  * goc_alloc_noscan is goc_alloc for blocks that will never hold a pointer to
  * the heap (strings, numbers, pixels): the collector does not look inside

@@ -76,6 +76,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,7 +248,8 @@ enum { THR_RUNNING, THR_SAFE, THR_HELD };
 typedef struct rt_gc_thr {
     _Atomic uint32_t state;
     _Atomic uint32_t ack_epoch;         /* the stop its handler joined     */
-    uintptr_t safe_sp, sig_sp;
+    uintptr_t safe_sp, sig_sp, sig_sp2;   /* sig: interrupted, handler's */
+    uintptr_t stack_lo, stack_hi;       /* the thread's own stack          */
     pid_t tid;                          /* 0: free slot                    */
     rt_m *m;
     bool held, stopped;                 /* collector only, this stop      */
@@ -259,9 +261,27 @@ static int nthr;
 static pthread_key_t thr_key;
 static __thread rt_gc_thr *tls_thr;
 
+/* The calling thread's own stack, [*lo, *hi); 0, 0 if unknown. */
+static void own_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    *lo = *hi = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+        *lo = (uintptr_t)addr;
+        *hi = (uintptr_t)addr + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
 static void thr_add(rt_m *m)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
+    uintptr_t lo, hi;
+    own_stack(&lo, &hi);
     rt_lock_acquire(&thr_lock);
     int slot = -1;
     for (int i = 0; i < nthr; i++)
@@ -274,6 +294,8 @@ static void thr_add(rt_m *m)
     if (slot >= 0) {
         atomic_store_explicit(&thr[slot].state, THR_RUNNING, memory_order_relaxed);
         thr[slot].m = m;
+        thr[slot].stack_lo = lo;
+        thr[slot].stack_hi = hi;
         thr[slot].tid = tid;
         tls_thr = &thr[slot];
     }
@@ -328,15 +350,33 @@ void rt_gc_exit_safe(void)
     }
 }
 
+/* The stack pointer where the signal interrupted the thread. */
+static uintptr_t interrupted_sp(void *ucv)
+{
+    ucontext_t *uc = ucv;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#endif
+}
+
+/* Runs on the M's alternate signal stack (SA_ONSTACK: a signal frame of a
+ * few KiB on a nearly full goroutine stack would overflow it); the
+ * interrupted registers are in the frame there (malloc'ed memory, scanned
+ * whole), the interrupted stack is scanned from its sp.  Under
+ * ThreadSanitizer the handler may run later, called from an interceptor on
+ * the thread's current stack: its own sp is recorded too. */
 static void stw_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig, (void)si, (void)uc;
+    (void)sig, (void)si;
     int saved = errno;
     uint32_t e = atomic_load_explicit(&stw_epoch, memory_order_acquire);
     rt_gc_thr *t = tls_thr;
     if ((e & 1) && t) {
         __builtin_unwind_init();        /* callee-saved registers, above sp */
-        t->sig_sp = rt_current_sp();
+        t->sig_sp = interrupted_sp(uc);
+        t->sig_sp2 = rt_current_sp();
         atomic_store_explicit(&t->ack_epoch, e, memory_order_release);
         atomic_fetch_add_explicit(&stw_acks, 1, memory_order_release);
         rt_futex_wake(&stw_acks, 1);
@@ -344,6 +384,34 @@ static void stw_handler(int sig, siginfo_t *si, void *uc)
             syscall(SYS_futex, (uint32_t *)&stw_epoch, FUTEX_WAIT_PRIVATE, e, NULL, NULL, 0);
     }
     errno = saved;
+}
+
+/* A thread that has not answered the stop signal for a while: if it blocks
+ * GC_SIGNAL, or the program replaced the handler, it never will.  Says so
+ * and exits rather than hang (no malloc: other threads may be stopped
+ * inside it). */
+static void diagnose_unstopped(pid_t tid)
+{
+    struct sigaction cur;
+    if (sigaction(GC_SIGNAL, NULL, &cur) == 0 &&
+        (!(cur.sa_flags & SA_SIGINFO) || cur.sa_sigaction != stw_handler))
+        rt_fatal("collector: the program replaced goc's SIGPWR handler; goc stops threads "
+                 "with SIGPWR to collect garbage");
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    const char *blk = strstr(buf, "SigBlk:");
+    if (blk && (strtoull(blk + 7, NULL, 16) >> (GC_SIGNAL - 1)) & 1)
+        rt_fatal("collector: thread %d blocks SIGPWR, which goc uses to stop threads for a "
+                 "collection: leave SIGPWR unblocked in threads that call goc",
+                 (int)tid);
 }
 
 /* Stops every registered thread but this one (thr_lock held). */
@@ -364,7 +432,7 @@ static void stop_world(void)
         else if (syscall(SYS_tgkill, pid, t->tid, GC_SIGNAL) != 0)
             t->stopped = true;            /* it has exited */
     }
-    for (;;) {
+    for (int64_t waited = 0, t0 = goc_nanotime();; waited = goc_nanotime() - t0) {
         uint32_t acks = atomic_load_explicit(&stw_acks, memory_order_acquire);
         bool all = true;
         for (int i = 0; i < nthr; i++) {
@@ -378,8 +446,11 @@ static void stop_world(void)
                                                              memory_order_acq_rel,
                                                              memory_order_relaxed))
                 t->held = t->stopped = true;
-            else
+            else {
                 all = false;
+                if (waited > 1000 * 1000 * 1000)
+                    diagnose_unstopped(t->tid);
+            }
         }
         if (all)
             return;
@@ -403,9 +474,10 @@ static void start_world(void)
 /* ---------------------------------------------------------------------- */
 
 static rt_gc_snapshot snap;
+static uintptr_t collector_lo, collector_hi;
 static bool snap_sigchld;
 static rt_cache *snap_caches[1024];
-static uintptr_t snap_sps[3 * RT_GC_MAX_THREADS + 1];
+static rt_gc_sp snap_sps[4 * RT_GC_MAX_THREADS + 1];
 
 /* Fills snap while the world is stopped. */
 static void take_snapshot(rt_gc_result *res)
@@ -416,15 +488,18 @@ static void take_snapshot(rt_gc_result *res)
         rt_gc_thr *t = &thr[i];
         if (!t->tid)
             continue;
-        if (atomic_load_explicit(&t->ack_epoch, memory_order_acquire) == e)
-            snap_sps[n++] = t->sig_sp;
+        uintptr_t lo = t->stack_lo, hi = t->stack_hi;
+        if (atomic_load_explicit(&t->ack_epoch, memory_order_acquire) == e) {
+            snap_sps[n++] = (rt_gc_sp){ t->sig_sp, lo, hi };
+            snap_sps[n++] = (rt_gc_sp){ t->sig_sp2, lo, hi };
+        }
         if (t->held)
-            snap_sps[n++] = t->safe_sp;
+            snap_sps[n++] = (rt_gc_sp){ t->safe_sp, lo, hi };
         rt_m *m = t->m;
-        if (m && m->curg && m->curg != &m->g0 && m->g0.sp)
-            snap_sps[n++] = (uintptr_t)m->g0.sp;   /* its scheduler stack */
+        if (m && m->curg && m->curg != &m->g0 && m->g0.sp)   /* its scheduler stack */
+            snap_sps[n++] = (rt_gc_sp){ (uintptr_t)m->g0.sp, lo, hi };
     }
-    snap_sps[n++] = rt_current_sp();               /* the collector's own */
+    snap_sps[n++] = (rt_gc_sp){ rt_current_sp(), collector_lo, collector_hi };
     snap.thread_sps = snap_sps;
     snap.nthreads = n;
     snap.exclude = excl;
@@ -524,9 +599,16 @@ static void run_cycle(void)
         rt_fatal("collector: clone failed: %s", strerror(clone_err));
 
     int status = 0;
-    while (waitpid((pid_t)pid, &status, snap_sigchld ? 0 : __WCLONE) < 0)
+    while (waitpid((pid_t)pid, &status, snap_sigchld ? 0 : __WCLONE) < 0) {
+        if (errno == ECHILD && snap_sigchld) {
+            /* A SIGCHLD child (qemu-user) that the program reaped, or that
+             * SIG_IGN reaped: it has exited; its result page says how. */
+            status = 0;
+            break;
+        }
         if (errno != EINTR)
             rt_fatal("collector: waitpid: %s", strerror(errno));
+    }
     int64_t t2 = now_ns();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || res->status != 1) {
         if (WIFSIGNALED(status))
@@ -588,6 +670,7 @@ static bool forced_or_due(uint32_t n)
 static void *collector_main(void *arg)
 {
     (void)arg;
+    own_stack(&collector_lo, &collector_hi);
     sigset_t set;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);  /* signals go to other threads */
@@ -615,7 +698,8 @@ static void *collector_main(void *arg)
     return NULL;
 }
 
-static pthread_once_t collector_once = PTHREAD_ONCE_INIT;
+static _Atomic bool collector_running;   /* its thread exists           */
+static rt_lock collector_start_lock;
 
 static void collector_start(void)
 {
@@ -639,7 +723,14 @@ static void force(uint32_t target)
 /* Asks for cycle number `target` (1-based) to run; returns at once. */
 static void request(uint32_t target)
 {
-    pthread_once(&collector_once, collector_start);
+    if (!atomic_load_explicit(&collector_running, memory_order_acquire)) {
+        rt_lock_acquire(&collector_start_lock);
+        if (!atomic_load_explicit(&collector_running, memory_order_relaxed)) {
+            collector_start();
+            atomic_store_explicit(&collector_running, true, memory_order_release);
+        }
+        rt_lock_release(&collector_start_lock);
+    }
     uint32_t w = atomic_load_explicit(&C.want, memory_order_relaxed);
     while ((int32_t)(target - w) > 0 &&
            !atomic_compare_exchange_weak_explicit(&C.want, &w, target,
@@ -722,6 +813,45 @@ void goc_gc_read_stats(goc_gc_stats *out)
 /* Start-up                                                               */
 /* ---------------------------------------------------------------------- */
 
+/* fork(2) without exec: the child has one thread and no collector.  The
+ * fork waits for a running cycle to end (cycle lock) and for the heap to be
+ * consistent (heap lock); the child forgets the other threads, the cycle
+ * counters and the collector thread, which it starts again when it needs
+ * one. */
+static void atfork_prepare(void)
+{
+    rt_lock_acquire(&cycle_lock);
+    rt_heap_lock();
+    rt_lock_acquire(&thr_lock);
+}
+
+static void atfork_parent(void)
+{
+    rt_lock_release(&thr_lock);
+    rt_heap_unlock();
+    rt_lock_release(&cycle_lock);
+}
+
+static void atfork_child(void)
+{
+    for (int i = 0; i < nthr; i++)
+        if (&thr[i] != tls_thr)
+            thr[i].tid = 0;
+    if (tls_thr) {
+        tls_thr->tid = (pid_t)syscall(SYS_gettid);
+        atomic_store(&tls_thr->state, THR_RUNNING);
+    }
+    uint32_t done = atomic_load(&C.done);
+    atomic_store(&C.started, done);
+    atomic_store(&C.want, done);
+    atomic_store(&C.forced, done);
+    atomic_store(&collector_running, false);
+    atomic_store(&collector_start_lock.state, 0);
+    atomic_store(&excl_lock.state, 0);
+    atomic_store(&C.stats_lock.state, 0);
+    atfork_parent();
+}
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_once_fn(void)
@@ -742,12 +872,15 @@ static void init_once_fn(void)
     C.trace = e && strstr(e, "gctrace=1");
     pace(0, 0);
     pthread_key_create(&thr_key, thr_exit);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = stw_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigfillset(&sa.sa_mask);
+    sigdelset(&sa.sa_mask, SIGSEGV);     /* an overflow still reports */
+    sigdelset(&sa.sa_mask, SIGBUS);
     sigaction(GC_SIGNAL, &sa, NULL);
 }
 

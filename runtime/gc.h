@@ -67,12 +67,18 @@ static inline void rt_gc_after_grow(intptr_t live)
 /* What the stopped world hands the marking process                       */
 /* ---------------------------------------------------------------------- */
 
-#define RT_GC_MAX_THREADS 1024
+#define RT_GC_MAX_THREADS 8192
 #define RT_GC_MAX_EXCLUDE 65536
 
 typedef struct rt_gc_range {
     uintptr_t lo, hi;
 } rt_gc_range;
+
+/* A stack pointer of a stopped thread, and that thread's own stack
+ * [lo, hi) (0, 0 if unknown): frames below sp are dead only there. */
+typedef struct rt_gc_sp {
+    uintptr_t sp, lo, hi;
+} rt_gc_sp;
 
 /* A span with objects the marker found unreachable: dead[] are slot bits
  * (a large span: bit 0). */
@@ -97,7 +103,7 @@ typedef struct rt_gc_result {
 typedef struct rt_gc_snapshot {
     rt_gc_range *exclude;               /* unsorted                        */
     size_t nexclude;
-    uintptr_t *thread_sps;              /* stack pointers of stopped threads */
+    rt_gc_sp *thread_sps;               /* stack pointers of stopped threads */
     size_t nthreads;
     rt_arena **arenas;                  /* sorted by base                  */
     size_t narenas;

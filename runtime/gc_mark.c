@@ -265,10 +265,12 @@ NOSAN static void scan_dense(uintptr_t lo, uintptr_t hi)
     drain();
 }
 
-/* Large roots (thread stacks of 8 MiB, sparse malloc arenas) are mostly
- * pages never touched: reading one would fault in a zero page for nothing.
- * /proc/self/pagemap says which pages are present or swapped out; only
- * those are scanned. */
+/* Roots are scanned only where /proc/self/pagemap says pages are present
+ * or swapped out.  Large roots (thread stacks of 8 MiB, sparse malloc
+ * arenas) are mostly pages never touched: reading one would fault in a zero
+ * page for nothing.  A page of a file mapping that is not present holds the
+ * file's bytes, never a heap address (storing one would have made it
+ * present), and past the end of the file reading it would raise SIGBUS. */
 static long pagemap_fd = -1;
 
 NOSAN static void scan_root(uintptr_t lo, uintptr_t hi)
@@ -276,7 +278,7 @@ NOSAN static void scan_root(uintptr_t lo, uintptr_t hi)
     const uintptr_t pg = 4096;
     if (hi <= lo)
         return;
-    if (hi - lo <= 16 * pg || pagemap_fd < 0) {
+    if (pagemap_fd < 0) {
         scan_dense(lo, hi);
         return;
     }
@@ -326,12 +328,12 @@ NOSAN static void sort_ranges(rt_gc_range *r, size_t n)
     }
 }
 
-NOSAN static void sort_words(uintptr_t *v, size_t n)
+NOSAN static void sort_sps(rt_gc_sp *v, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
-        uintptr_t t = v[i];
+        rt_gc_sp t = v[i];
         size_t j = i;
-        for (; j > 0 && v[j - 1] > t; j--)
+        for (; j > 0 && v[j - 1].sp > t.sp; j--)
             v[j] = v[j - 1];
         v[j] = t;
     }
@@ -339,7 +341,7 @@ NOSAN static void sort_words(uintptr_t *v, size_t n)
 
 static rt_gc_range *excl;
 static size_t nexcl;
-static uintptr_t *sps;
+static rt_gc_sp *sps;
 static size_t nsps;
 static rt_g *snap_allg;
 
@@ -353,7 +355,9 @@ NOSAN static void scan_mapping(uintptr_t lo, uintptr_t hi)
         return;
 #endif
 #if defined(GOC_TSAN) && defined(__x86_64__)
-    if (lo < 0x340000000000ULL && hi > 0x010000000000ULL)
+    /* Shadow and metadata (0x3400... in gcc 12's layout, up to 0x4000... in
+     * others). */
+    if (lo < 0x400000000000ULL && hi > 0x010000000000ULL)
         return;
 #endif
     /* First excluded range that ends after lo (ranges are sorted, merged). */
@@ -369,15 +373,24 @@ NOSAN static void scan_mapping(uintptr_t lo, uintptr_t hi)
     for (size_t i = a; cur < hi; i++) {
         uintptr_t end = i < nexcl && excl[i].lo < hi ? excl[i].lo : hi;
         if (end > cur) {
-            /* Below the lowest stopped stack pointer in it: dead frames
-             * (several pointers: the lowest is the safe one). */
-            uintptr_t start = cur;
+            /* Below the lowest stack pointer of a thread inside its own
+             * stack: dead frames (several pointers: the lowest is the safe
+             * one).  Elsewhere (a stack in malloc'ed memory, an alternate
+             * signal stack) the whole piece is scanned. */
+            uintptr_t skip_lo = 0, skip_hi = 0;
             for (size_t k = 0; k < nsps; k++)
-                if (sps[k] > cur && sps[k] < end) {
-                    start = sps[k];
+                if (sps[k].sp > cur && sps[k].sp < end && sps[k].sp > sps[k].lo &&
+                    sps[k].sp < sps[k].hi) {
+                    skip_lo = sps[k].lo > cur ? sps[k].lo : cur;
+                    skip_hi = sps[k].sp;
                     break;
                 }
-            scan_root(start, end);
+            if (skip_hi > skip_lo) {
+                scan_root(cur, skip_lo);
+                scan_root(skip_hi, end);
+            } else {
+                scan_root(cur, end);
+            }
         }
         if (i >= nexcl || excl[i].lo >= hi)
             break;
@@ -480,8 +493,8 @@ NOSAN static void scan_goroutines(void)
         if (st != RT_G_RUNNING && (uintptr_t)g->sp >= lo && (uintptr_t)g->sp < hi)
             from = (uintptr_t)g->sp;
         for (size_t k = 0; k < nsps; k++)
-            if (sps[k] >= lo && sps[k] < hi && sps[k] < from)
-                from = sps[k];
+            if (sps[k].sp >= lo && sps[k].sp < hi && sps[k].sp < from)
+                from = sps[k].sp;
         /* A running G with no stopped thread in its stack: whole stack. */
         scan_root(from, hi);
     }
@@ -589,7 +602,7 @@ NOSAN void rt_gc_mark_child(const rt_gc_snapshot *snap)
     sps = child_map((nsps + 1) * sizeof *sps);
     for (size_t i = 0; i < nsps; i++)
         sps[i] = snap->thread_sps[i];
-    sort_words(sps, nsps);
+    sort_sps(sps, nsps);
     snap_allg = snap->allg;
     note_windows(snap);
 

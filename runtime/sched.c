@@ -57,6 +57,7 @@
 #include "gc.h"
 #include "ctx.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1186,7 +1187,8 @@ static void check_dead(void)
         return;
     uint64_t before = progress_signature();
     struct timespec ts = { 0, 10 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;                                /* the collector's stop signal */
     rt_lock_acquire(&S.lock);
     if (!looks_dead() || progress_signature() != before) {
         rt_lock_release(&S.lock);
