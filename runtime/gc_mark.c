@@ -221,6 +221,7 @@ NOSAN static inline void mark_word(uintptr_t w)
     marked_objects++;
     if (!s->noscan) {
         uintptr_t base = s->base + (uintptr_t)idx * s->elem_size;
+        __builtin_prefetch((const void *)base);
         push(base, base + s->elem_size);
     }
 }
