@@ -566,20 +566,24 @@ void rt_gc_release(void)
     rt_lock_release(&cycle_lock);
 }
 
-static void run_cycle(void)
+/* The result page the marking process writes, sized for every span. */
+static rt_gc_result *map_result(size_t *bytes)
 {
     rt_heap_stats hs;
     rt_heap_get_stats(&hs);
-    intptr_t live_before = (intptr_t)hs.live;
     size_t cap = hs.nspans + 4096;
-    size_t bytes = sizeof(rt_gc_result) + cap * sizeof(rt_gc_dead);
-    rt_gc_result *res = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+    *bytes = sizeof(rt_gc_result) + cap * sizeof(rt_gc_dead);
+    rt_gc_result *res = mmap(NULL, *bytes, PROT_READ | PROT_WRITE,
                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (res == MAP_FAILED)
         rt_fatal("collector: cannot map its result page: %s", strerror(errno));
     res->cap = cap;
+    return res;
+}
 
-    int64_t t0 = now_ns();
+/* Phases 1 to 3: stop, snapshot, restart.  Returns the child's pid. */
+static long stop_and_snapshot(rt_gc_result *res)
+{
     rt_heap_lock();
     rt_lock_acquire(&excl_lock);
     excl_ready();
@@ -594,10 +598,14 @@ static void run_cycle(void)
     rt_allg_unlock();
     rt_lock_release(&excl_lock);
     rt_heap_unlock();
-    int64_t t1 = now_ns();
     if (pid < 0)
         rt_fatal("collector: clone failed: %s", strerror(clone_err));
+    return pid;
+}
 
+/* Phase 4: waits for the marking process; fatal if it did not finish. */
+static void wait_marker(long pid, const rt_gc_result *res)
+{
     int status = 0;
     while (waitpid((pid_t)pid, &status, snap_sigchld ? 0 : __WCLONE) < 0) {
         if (errno == ECHILD && snap_sigchld) {
@@ -609,45 +617,62 @@ static void run_cycle(void)
         if (errno != EINTR)
             rt_fatal("collector: waitpid: %s", strerror(errno));
     }
-    int64_t t2 = now_ns();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || res->status != 1) {
         if (WIFSIGNALED(status))
             rt_fatal("collector: the marking process died of signal %d", WTERMSIG(status));
         rt_fatal("collector: the marking process failed (status %d)", WEXITSTATUS(status));
     }
+}
 
+static void trace_line(uint64_t cycle, const int64_t t[4], intptr_t live_before,
+                       const rt_heap_stats *hs, size_t freed, uint64_t marked,
+                       uint64_t goal, uint64_t roots)
+{
+    const double mb = 1024.0 * 1024.0;
+    fprintf(stderr,
+            "gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock (pause+mark+sweep), "
+            "%.1f->%.1f->%.1f MB, %.1f MB goal, %.1f MB mapped, %.1f MB roots, %d P, "
+            "%.1f ms assists in all\n",
+            (unsigned long long)cycle, (double)(t[0] - C.start_ns) / 1e9,
+            (double)(t[1] - t[0]) / 1e6, (double)(t[2] - t[1]) / 1e6, (double)(t[3] - t[2]) / 1e6,
+            (double)live_before / mb, (double)(hs->live + freed) / mb, (double)marked / mb,
+            (double)goal / mb, (double)hs->mapped / mb, (double)roots / mb,
+            rt_sched_state.nprocs, (double)atomic_load(&assist_ns) / 1e6);
+}
+
+static void run_cycle(void)
+{
+    int64_t t[4];
+    size_t bytes;
+    intptr_t live_before = rt_heap_live();
+    rt_gc_result *res = map_result(&bytes);
+    t[0] = now_ns();
+    long pid = stop_and_snapshot(res);
+    t[1] = now_ns();
+    wait_marker(pid, res);
+    t[2] = now_ns();
     uint64_t nobj = 0;
-    size_t freed = sweep(res, &nobj);
-    int64_t t3 = now_ns();
+    size_t freed = sweep(res, &nobj);              /* phase 5 */
+    t[3] = now_ns();
     uint64_t marked = res->marked_bytes, roots = res->root_bytes;
     munmap(res, bytes);
     rt_heap_scavenge(RT_SCAVENGE_AGE_NS);
 
+    rt_heap_stats hs;
     rt_heap_get_stats(&hs);
     rt_lock_acquire(&C.stats_lock);
     last_root_bytes = (intptr_t)roots;
     pace((intptr_t)marked, nonheap_bytes(&hs));
     C.st.cycles++;
-    record_pause((uint64_t)(t1 - t0));
+    record_pause((uint64_t)(t[1] - t[0]));
     C.st.heap_marked = marked;
     C.st.freed_bytes += freed;
     C.st.freed_objects += nobj;
-    C.st.mark_ns_total += (uint64_t)(t2 - t1);
+    C.st.mark_ns_total += (uint64_t)(t[2] - t[1]);
     uint64_t cycle = C.st.cycles, goal = C.st.heap_goal;
     rt_lock_release(&C.stats_lock);
-
-    if (C.trace) {
-        const double mb = 1024.0 * 1024.0;
-        fprintf(stderr,
-                "gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock (pause+mark+sweep), "
-                "%.1f->%.1f->%.1f MB, %.1f MB goal, %.1f MB mapped, %.1f MB roots, %d P, "
-                "%.1f ms assists in all\n",
-                (unsigned long long)cycle, (double)(t0 - C.start_ns) / 1e9,
-                (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6,
-                (double)live_before / mb, (double)(hs.live + freed) / mb, (double)marked / mb,
-                (double)goal / mb, (double)hs.mapped / mb, (double)roots / mb,
-                rt_sched_state.nprocs, (double)atomic_load(&assist_ns) / 1e6);
-    }
+    if (C.trace)
+        trace_line(cycle, t, live_before, &hs, freed, marked, goal, roots);
 }
 
 /* Whether cycle n must run: asked for by goc_gc or an assist, or still
