@@ -366,15 +366,17 @@ void rt_heap_free(void *base) RT_HIDDEN;
 /* The fast path: hands out the lowest free slot of the window, zeroed.
  * The slot must have a free bit.  The collector counts a slot whose free bit
  * is clear as handed out, and frees it if nothing points to it; so the
- * pointer exists, in a register, before the bit is cleared (the empty asm
- * statements keep the compiler from computing it only afterwards). */
+ * pointer exists, in a register, before the bit is cleared: the empty asm
+ * makes the stored bits depend on obj, and obj opaque, so the compiler can
+ * neither compute it only afterwards nor recompute it from i later. */
 static inline void *rt_slot_take(rt_cache_slot *sl)
 {
     uint64_t bits = sl->free_bits;
     unsigned i = (unsigned)__builtin_ctzll(bits);
     char *obj = sl->window_base + (size_t)i * sl->elem_size;
-    __asm__ volatile("" : "+r"(obj) : : "memory");
-    sl->free_bits = bits & (bits - 1);
+    uint64_t rest = bits & (bits - 1);
+    __asm__("" : "+r"(rest), "+r"(obj));  /* the store needs obj made */
+    sl->free_bits = rest;
     RT_ASAN_UNPOISON(obj, sl->elem_size);
     if (RT_UNLIKELY(sl->needzero))
         memset(obj, 0, sl->elem_size);

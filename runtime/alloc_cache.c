@@ -279,6 +279,16 @@ static void free_small(rt_span *s, void *base)
         rt_span_free_pages(s);
 }
 
+/* A large span's object: its pages go back to the page heap (which
+ * poisons them).  Returns its size. */
+static size_t free_large(rt_span *s)
+{
+    size_t size = s->elem_size;
+    rt_heap_live_add(-(intptr_t)size);
+    rt_span_free_pages(s);
+    return size;
+}
+
 void rt_heap_free(void *base)
 {
     rt_span *s = rt_heap_span_of(base);
@@ -290,8 +300,7 @@ void rt_heap_free(void *base)
     }
     if ((uintptr_t)base != s->base)
         rt_throw("rt_heap_free: not the start of an object");
-    rt_heap_live_add(-(intptr_t)s->elem_size);
-    rt_span_free_pages(s);
+    free_large(s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -300,6 +309,10 @@ void rt_heap_free(void *base)
 
 size_t rt_span_sweep(rt_span *s, const uint64_t *dead, uint64_t *nobj)
 {
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == RT_SPAN_LARGE) {
+        (*nobj)++;
+        return free_large(s);
+    }
     uint32_t n = 0;
     for (uint32_t w = 0; w < span_words(s); w++) {
         n += (uint32_t)__builtin_popcountll(dead[w]);

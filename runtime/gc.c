@@ -73,7 +73,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <ucontext.h>
@@ -135,7 +134,9 @@ void rt_gc_unexclude(void *lo, void *hi)
 /* Settings, pacing state, statistics                                     */
 /* ---------------------------------------------------------------------- */
 
-_Atomic intptr_t rt_gc_trigger = MIN_GOAL * 7 / 10;
+/* Set by pace(), first from rt_gc_init, which runs before the heap's first
+ * allocation. */
+_Atomic intptr_t rt_gc_trigger = INTPTR_MAX;
 _Atomic intptr_t rt_gc_hard_goal = INTPTR_MAX;
 
 static struct {
@@ -174,25 +175,7 @@ static intptr_t parse_bytes(const char *s)
 
 static intptr_t last_root_bytes;
 
-/* The non-heap memory a cycle pays for: the resident bytes of the process
- * (/proc/self/statm) minus the heap's.  Under a sanitizer the resident set
- * is mostly shadow memory: the roots the last cycle scanned stand in. */
-static intptr_t resident_bytes(void) __attribute__((unused));
-
-static intptr_t nonheap_bytes(const rt_heap_stats *hs)
-{
-#if defined(GOC_TSAN) || defined(GOC_ASAN)
-    (void)hs;
-    return last_root_bytes;
-#else
-    /* The heap's pages that may be resident: in use, or free and not yet
-     * returned to the kernel. */
-    intptr_t heap = (intptr_t)(hs->mapped - hs->released);
-    intptr_t n = resident_bytes() - heap;
-    return n > 0 ? n : 0;
-#endif
-}
-
+#if !defined(GOC_TSAN) && !defined(GOC_ASAN)
 /* Resident bytes of the process (/proc/self/statm), 0 if unknown. */
 static intptr_t resident_bytes(void)
 {
@@ -209,6 +192,22 @@ static intptr_t resident_bytes(void)
     if (sscanf(buf, "%ld %ld", &size, &res) != 2)
         return 0;
     return (intptr_t)res * (intptr_t)sysconf(_SC_PAGESIZE);
+}
+#endif
+
+/* The non-heap memory a cycle pays for: the resident bytes of the process
+ * minus those the heap may have resident (in use, or free and not yet
+ * returned to the kernel).  Under a sanitizer the resident set is mostly
+ * shadow memory: the roots the last cycle scanned stand in. */
+static intptr_t nonheap_bytes(const rt_heap_stats *hs)
+{
+#if defined(GOC_TSAN) || defined(GOC_ASAN)
+    (void)hs;
+    return last_root_bytes;
+#else
+    intptr_t n = resident_bytes() - (intptr_t)(hs->mapped - hs->released);
+    return n > 0 ? n : 0;
+#endif
 }
 
 /* Sets the trigger and the hard goal from the bytes found reachable and the
@@ -240,7 +239,7 @@ static _Atomic uint32_t stw_epoch;      /* odd while the world is stopped */
 static _Atomic uint32_t stw_acks;       /* futex: bumped by each handler  */
 
 /* A thread the collector stops.  state: RUNNING, or SAFE while it sleeps
- * in rt_futex_wait with its registers spilled below safe_sp; the collector
+ * in rt_futex_wait with its registers spilled above safe_sp; the collector
  * turns SAFE into HELD instead of signalling (a sleeping thread is already
  * stopped: ThreadSanitizer would not even run the handler of a thread in a
  * raw futex wait), and the thread, waking, waits until HELD is SAFE again. */
@@ -345,7 +344,7 @@ void rt_gc_exit_safe(void)
     while (!atomic_compare_exchange_weak_explicit(&t->state, &s, THR_RUNNING,
                                                   memory_order_acquire, memory_order_relaxed)) {
         if (s == THR_HELD)
-            syscall(SYS_futex, (uint32_t *)&t->state, FUTEX_WAIT_PRIVATE, THR_HELD, NULL, NULL, 0);
+            rt_futex_wait_raw(&t->state, THR_HELD);
         s = THR_SAFE;
     }
 }
@@ -381,7 +380,7 @@ static void stw_handler(int sig, siginfo_t *si, void *uc)
         atomic_fetch_add_explicit(&stw_acks, 1, memory_order_release);
         rt_futex_wake(&stw_acks, 1);
         while (atomic_load_explicit(&stw_epoch, memory_order_acquire) == e)
-            syscall(SYS_futex, (uint32_t *)&stw_epoch, FUTEX_WAIT_PRIVATE, e, NULL, NULL, 0);
+            rt_futex_wait_raw(&stw_epoch, e);
     }
     errno = saved;
 }
@@ -414,6 +413,17 @@ static void diagnose_unstopped(pid_t tid)
                  (int)tid);
 }
 
+/* A thread asleep in rt_futex_wait is stopped already: holds it there. */
+static bool try_hold(rt_gc_thr *t)
+{
+    uint32_t s = THR_SAFE;
+    if (!atomic_compare_exchange_strong_explicit(&t->state, &s, THR_HELD, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    t->held = t->stopped = true;
+    return true;
+}
+
 /* Stops every registered thread but this one (thr_lock held). */
 static void stop_world(void)
 {
@@ -421,15 +431,11 @@ static void stop_world(void)
     pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
     for (int i = 0; i < nthr; i++) {
         rt_gc_thr *t = &thr[i];
-        uint32_t s = THR_SAFE;
         t->held = false;
         t->stopped = t->tid == 0 || t->tid == self;
-        if (t->stopped)
+        if (t->stopped || try_hold(t))
             continue;
-        if (atomic_compare_exchange_strong_explicit(&t->state, &s, THR_HELD,
-                                                    memory_order_acq_rel, memory_order_relaxed))
-            t->held = t->stopped = true;
-        else if (syscall(SYS_tgkill, pid, t->tid, GC_SIGNAL) != 0)
+        if (syscall(SYS_tgkill, pid, t->tid, GC_SIGNAL) != 0)
             t->stopped = true;            /* it has exited */
     }
     for (int64_t waited = 0, t0 = goc_nanotime();; waited = goc_nanotime() - t0) {
@@ -439,14 +445,9 @@ static void stop_world(void)
             rt_gc_thr *t = &thr[i];
             if (t->stopped)
                 continue;
-            uint32_t s = THR_SAFE;
             if (atomic_load_explicit(&t->ack_epoch, memory_order_acquire) == e)
                 t->stopped = true;
-            else if (atomic_compare_exchange_strong_explicit(&t->state, &s, THR_HELD,
-                                                             memory_order_acq_rel,
-                                                             memory_order_relaxed))
-                t->held = t->stopped = true;
-            else {
+            else if (!try_hold(t)) {
                 all = false;
                 if (waited > 1000 * 1000 * 1000)
                     diagnose_unstopped(t->tid);
@@ -519,11 +520,6 @@ static void take_snapshot(rt_gc_result *res)
     snap.sigchld = &snap_sigchld;
 }
 
-static int64_t now_ns(void)
-{
-    return goc_nanotime();
-}
-
 static void record_pause(uint64_t ns)
 {
     C.st.pause_total_ns += ns;
@@ -536,19 +532,8 @@ static void record_pause(uint64_t ns)
 static size_t sweep(rt_gc_result *res, uint64_t *nobj)
 {
     size_t bytes = 0;
-    for (uint64_t i = 0; i < res->ndead; i++) {
-        rt_gc_dead *d = &res->recs[i];
-        rt_span *s = d->span;
-        if (atomic_load_explicit(&s->state, memory_order_relaxed) == RT_SPAN_LARGE) {
-            bytes += s->elem_size;
-            (*nobj)++;
-            RT_ASAN_POISON((void *)s->base, s->elem_size);
-            rt_heap_live_add(-(intptr_t)s->elem_size);
-            rt_span_free_pages(s);
-        } else {
-            bytes += rt_span_sweep(s, d->dead, nobj);
-        }
-    }
+    for (uint64_t i = 0; i < res->ndead; i++)
+        bytes += rt_span_sweep(res->recs[i].span, res->recs[i].dead, nobj);
     return bytes;
 }
 
@@ -646,14 +631,14 @@ static void run_cycle(void)
     size_t bytes;
     intptr_t live_before = rt_heap_live();
     rt_gc_result *res = map_result(&bytes);
-    t[0] = now_ns();
+    t[0] = goc_nanotime();
     long pid = stop_and_snapshot(res);
-    t[1] = now_ns();
+    t[1] = goc_nanotime();
     wait_marker(pid, res);
-    t[2] = now_ns();
+    t[2] = goc_nanotime();
     uint64_t nobj = 0;
     size_t freed = sweep(res, &nobj);              /* phase 5 */
-    t[3] = now_ns();
+    t[3] = goc_nanotime();
     uint64_t marked = res->marked_bytes, roots = res->root_bytes;
     munmap(res, bytes);
     rt_heap_scavenge(RT_SCAVENGE_AGE_NS);
@@ -792,9 +777,9 @@ void rt_gc_assist(void)
         force(started + 1);
         request(started + 1);
     }
-    int64_t t0 = now_ns();
+    int64_t t0 = goc_nanotime();
     wait_done(done + 1);
-    atomic_fetch_add_explicit(&assist_ns, now_ns() - t0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&assist_ns, goc_nanotime() - t0, memory_order_relaxed);
 }
 
 void goc_gc(void)
@@ -808,6 +793,12 @@ void goc_gc(void)
     wait_done(target);                   /* rt_futex_wait spills registers */
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void goc_gc_read_stats(goc_gc_stats *out)
 {
     rt_heap_init();
@@ -819,13 +810,7 @@ void goc_gc_read_stats(goc_gc_stats *out)
     uint64_t v[PAUSE_RING];
     memcpy(v, C.ring, n * sizeof v[0]);
     rt_lock_release(&C.stats_lock);
-    for (uint32_t i = 1; i < n; i++) {             /* insertion sort */
-        uint64_t t = v[i];
-        uint32_t j = i;
-        for (; j > 0 && v[j - 1] > t; j--)
-            v[j] = v[j - 1];
-        v[j] = t;
-    }
+    qsort(v, n, sizeof v[0], cmp_u64);
     if (n) {
         out->pause_p50_ns = v[(n - 1) / 2];
         out->pause_p99_ns = v[(n - 1) * 99 / 100];
@@ -839,22 +824,28 @@ void goc_gc_read_stats(goc_gc_stats *out)
 /* ---------------------------------------------------------------------- */
 
 /* fork(2) without exec: the child has one thread and no collector.  The
- * fork waits for a running cycle to end (cycle lock) and for the heap to be
- * consistent (heap lock); the child forgets the other threads, the cycle
- * counters and the collector thread, which it starts again when it needs
- * one. */
+ * fork holds every collector lock (in their order), so it waits for a
+ * running cycle to end and for the heap to be consistent; the child forgets
+ * the other threads, the cycle counters and the collector thread, which it
+ * starts again when it needs one. */
 static void atfork_prepare(void)
 {
+    rt_lock_acquire(&collector_start_lock);
     rt_lock_acquire(&cycle_lock);
     rt_heap_lock();
+    rt_lock_acquire(&excl_lock);
     rt_lock_acquire(&thr_lock);
+    rt_lock_acquire(&C.stats_lock);
 }
 
 static void atfork_parent(void)
 {
+    rt_lock_release(&C.stats_lock);
     rt_lock_release(&thr_lock);
+    rt_lock_release(&excl_lock);
     rt_heap_unlock();
     rt_lock_release(&cycle_lock);
+    rt_lock_release(&collector_start_lock);
 }
 
 static void atfork_child(void)
@@ -871,9 +862,6 @@ static void atfork_child(void)
     atomic_store(&C.want, done);
     atomic_store(&C.forced, done);
     atomic_store(&collector_running, false);
-    atomic_store(&collector_start_lock.state, 0);
-    atomic_store(&excl_lock.state, 0);
-    atomic_store(&C.stats_lock.state, 0);
     atfork_parent();
 }
 
@@ -881,7 +869,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_once_fn(void)
 {
-    C.start_ns = now_ns();
+    C.start_ns = goc_nanotime();
     C.percent = 100;
     const char *e = getenv("GOC_GC");
     if (e && *e) {

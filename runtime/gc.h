@@ -131,8 +131,8 @@ void rt_heap_lock(void) RT_HIDDEN;
 void rt_heap_unlock(void) RT_HIDDEN;
 rt_arena **rt_heap_arenas(size_t *n) RT_HIDDEN;
 rt_arena *_Atomic *rt_heap_arena_map(void) RT_HIDDEN;
-/* alloc_cache.c: frees the dead slots of one span (sweep); returns the
- * bytes freed and adds the objects to *nobj. */
+/* alloc_cache.c: frees the dead slots of one span, or a large span's
+ * object (sweep); returns the bytes freed and adds the objects to *nobj. */
 size_t rt_span_sweep(rt_span *s, const uint64_t *dead, uint64_t *nobj) RT_HIDDEN;
 /* sched.c: the allg lock, held across the stop so the G list is whole. */
 void rt_allg_lock(void) RT_HIDDEN;

@@ -189,7 +189,10 @@ NOSAN static void note_windows(const rt_gc_snapshot *snap)
     }
 }
 
-/* Marks the object containing w, if any, and queues it for scanning. */
+/* Marks the object containing w, if any, and queues it for scanning.  The
+ * lookup is rt_heap_find's, written again: that one reads through atomics
+ * and is instrumented in sanitizer builds, which this process must not run
+ * (gcc does not inline an instrumented function into a NOSAN one). */
 NOSAN static inline void mark_word(uintptr_t w)
 {
     if (w - heap_lo >= heap_len)          /* most non-pointers: one compare */

@@ -37,6 +37,11 @@ void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
         rt_gc_exit_safe();
 }
 
+void rt_futex_wait_raw(_Atomic uint32_t *addr, uint32_t val)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
 void rt_futex_wake(_Atomic uint32_t *addr, int n)
 {
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);

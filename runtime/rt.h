@@ -103,6 +103,10 @@ static inline __attribute__((always_inline)) uintptr_t rt_current_sp(void)
 /* Futex helpers: sleep while *addr == val (timeout_ns < 0: no timeout);
  * wake up to n sleepers. */
 void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+/* rt_futex_wait without a deadline and without telling the collector that
+ * the thread sleeps: for the collector's own stop protocol (gc.c), and
+ * async-signal-safe. */
+void rt_futex_wait_raw(_Atomic uint32_t *addr, uint32_t val);
 void rt_futex_wake(_Atomic uint32_t *addr, int n);
 
 /* ---------------------------------------------------------------------- */

@@ -105,9 +105,12 @@ static bool list_ok(const struct cell *c, int n, long seed)
 }
 
 /* Garbage to make the freed slots be reused (and zeroed) if a root was
- * missed. */
+ * missed; fails unless the collections really freed it (so the survival
+ * checks after it cannot pass with nothing collected). */
 static void churn(void)
 {
+    goc_gc_stats before, after;
+    goc_gc_read_stats(&before);
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 200000; i++) {
             struct cell *c = goc_new(struct cell);
@@ -115,6 +118,10 @@ static void churn(void)
         }
         goc_gc();
     }
+    goc_gc_read_stats(&after);
+    if (after.freed_objects - before.freed_objects < 3 * 200000 * 9 / 10)
+        fail_msg("churn: only %llu of 600000 garbage cells freed",
+                 (unsigned long long)(after.freed_objects - before.freed_objects));
 }
 
 static long *interior;                    /* only ever a middle pointer */
