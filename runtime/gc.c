@@ -425,6 +425,11 @@ static bool try_hold(rt_gc_thr *t)
 }
 
 /* Stops every registered thread but this one (thr_lock held). */
+uint32_t rt_gc_stop_epoch(void)
+{
+    return atomic_load_explicit(&stw_epoch, memory_order_acquire);
+}
+
 static void stop_world(void)
 {
     uint32_t e = atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_acq_rel) + 1;
@@ -509,7 +514,7 @@ static void take_snapshot(rt_gc_result *res)
     snap.arena_map = rt_heap_arena_map();
     snap.allg = rt_allg_head();
     size_t nc = 0;
-    for (int i = 0; i < rt_sched_state.nprocs && rt_sched_state.ps && nc < 1023; i++)
+    for (int i = 0, np = rt_sched_state.ps ? rt_nallp() : 0; i < np && nc < 1023; i++)
         if (rt_sched_state.ps[i].cache)
             snap_caches[nc++] = rt_sched_state.ps[i].cache;
     if (rt_heap_shared_cache())

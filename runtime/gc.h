@@ -35,6 +35,9 @@ void rt_gc_release(void) RT_HIDDEN;
 void rt_gc_init(void) RT_HIDDEN;
 /* The calling thread is an M (its tid is signalled to stop the world). */
 void rt_gc_register_m(rt_m *m) RT_HIDDEN;
+/* Odd while the collector stops the world (for sysmon, which must not
+ * take stopped threads for stuck ones). */
+uint32_t rt_gc_stop_epoch(void) RT_HIDDEN;
 /* The calling thread, not an M, allocated: it is stopped with the Ms so
  * that its registers are seen.  Called once per thread. */
 void rt_gc_register_thread(void) RT_HIDDEN;

@@ -7,10 +7,10 @@
  *   M  an OS thread that runs goroutines.  It has its own scheduler stack
  *      (g0, the thread's original stack) where it looks for work and sleeps.
  *   P  a processor: the right to run goroutines, with a local run queue, a
- *      timer heap and a cache of free Gs.  GOC_MAXPROCS Ps exist; an M must
- *      hold a P to run Gs.  Today every M owns one P for life; the split
- *      exists so that a monitor can later hand a P whose M is stuck in a
- *      blocking C call to a fresh M, as Go's sysmon does.
+ *      timer heap and a cache of free Gs.  An M must hold a P to run Gs,
+ *      and every M owns one P for life.  GOC_MAXPROCS Ps exist, plus spare
+ *      ones that sysmon adds while Ps are stuck in blocking C calls (see
+ *      "Blocking C calls" in sched.c).
  *
  * Switching
  *   A goroutine that blocks calls rt_park(unlock, arg, reason).  rt_park
@@ -185,11 +185,14 @@ struct rt_p {
     uint32_t schedtick;          /* incremented on every schedule        */
     _Atomic uint32_t fairtick;   /* runq_get calls (owner writes; check_dead
                                     reads it as a sign of progress)     */
-    _Atomic uint32_t status;     /* 0 idle, 1 running (for the monitor)  */
+    _Atomic uint32_t status;     /* RT_P_IDLE, _RUNNING or _RETIRED      */
+    _Atomic uint32_t retire_req; /* sysmon asks this spare P to retire   */
     _Atomic uint32_t sysmon_tick;
     _Atomic uint32_t preempt_req;  /* sysmon: the G running here ran too long */
     uint32_t sm_fairtick;        /* sysmon only: fairtick when last seen   */
     int64_t sm_since;            /* sysmon only: since when it is unchanged */
+    int64_t sm_first;            /* sysmon only: ... not reset by preemption */
+    bool stuck;                  /* sysmon only: its M is in a blocking call */
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;
@@ -210,8 +213,11 @@ struct rt_p {
                                     created on first use (owner only)    */
 } __attribute__((aligned(RT_CACHELINE)));
 
+enum { RT_P_IDLE, RT_P_RUNNING, RT_P_RETIRED };
+
 struct rt_m {
     int id;
+    _Atomic int tid;             /* kernel thread id, once started        */
     rt_p *p;
     rt_g *curg;
     rt_g g0;                     /* the scheduler context on the thread stack */
@@ -239,9 +245,12 @@ typedef struct rt_sched {
     rt_m *idle;                  /* Ms sleeping without work             */
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
-    int nprocs;
-    rt_p *ps;
-    rt_m *ms;
+    int nprocs;                  /* GOC_MAXPROCS: Ps running Go code     */
+    rt_p *ps;                    /* nprocs, then the spares: room for maxp */
+    rt_m *ms;                    /* ms[i] owns ps[i]                     */
+    int maxp;
+    _Atomic int32_t nallp;       /* Ps made so far (spares only grow it) */
+    _Atomic int32_t nactive;     /* Ps not retired (sched.lock to write)  */
     _Atomic int64_t goid_gen;
     _Atomic int32_t ngoroutines; /* spawned minus exited off any P       */
 
@@ -298,6 +307,11 @@ uint32_t rt_fastrand(void) RT_HIDDEN;
 /* Registers a G whose stack was just made / is being unmapped. */
 void rt_allg_add(rt_g *g) RT_HIDDEN;
 void rt_allg_remove(rt_g *g) RT_HIDDEN;
+/* Ps made so far: loops over every P use it (S.ps[0 .. rt_nallp())). */
+static inline int rt_nallp(void)
+{
+    return atomic_load_explicit(&rt_sched_state.nallp, memory_order_acquire);
+}
 /* Live goroutines (spawned and not exited). */
 int rt_ngoroutines(void) RT_HIDDEN;
 /* Called with the allg lock; visits every G, including pooled ones

@@ -66,6 +66,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -487,6 +489,8 @@ static bool idle_remove(rt_m *m)
         }
     }
     rt_lock_release(&S.lock);
+    if (found)
+        wake_sysmon();   /* it sleeps while every P is idle */
     return found;
 }
 
@@ -576,6 +580,8 @@ static uint32_t schedtick_check_global(rt_p *p)
 static rt_g *next_local(rt_m *m)
 {
     rt_p *p = m->p;
+    if (RT_UNLIKELY(atomic_load_explicit(&p->retire_req, memory_order_relaxed)))
+        return NULL;   /* a spare asked to retire: through g0 (find_runnable) */
     if (schedtick_check_global(p) && atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
         rt_g *g = globrunq_get(p, 1);
         if (g)
@@ -718,7 +724,7 @@ static void count_goroutine(rt_p *p, int delta)
 int rt_ngoroutines(void)
 {
     int32_t n = atomic_load_explicit(&S.ngoroutines, memory_order_relaxed);
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, np = rt_nallp(); i < np; i++)
         n += atomic_load_explicit(&S.ps[i].gcount, memory_order_relaxed);
     return n;
 }
@@ -847,7 +853,7 @@ static rt_g *got_work(rt_m *m, rt_g *g)
 static int64_t earliest_timer(void)
 {
     int64_t w = 0;
-    for (int i = 0; i < S.nprocs; i++) {
+    for (int i = 0, np = rt_nallp(); i < np; i++) {
         int64_t t = atomic_load_explicit(&S.ps[i].timer0_when, memory_order_acquire);
         if (t && (w == 0 || t < w))
             w = t;
@@ -858,7 +864,7 @@ static int64_t earliest_timer(void)
 static rt_g *steal_work(rt_m *m, int64_t now)
 {
     rt_p *p = m->p;
-    int n = S.nprocs;
+    int n = rt_nallp();
     for (int round = 0; round < 4; round++) {
         uint32_t start = rt_fastrand() % (uint32_t)n;
         for (int k = 0; k < n; k++) {
@@ -907,7 +913,7 @@ static rt_g *stop_m(rt_m *m)
     if (was_spinning) {
         atomic_fetch_sub(&S.nmspinning, 1);
         /* Re-check after dropping spinning: see the top comment. */
-        for (int i = 0; i < S.nprocs; i++) {
+        for (int i = 0, np = rt_nallp(); i < np; i++) {
             if (!runq_empty(&S.ps[i]) || atomic_load(&S.runq_size)) {
                 if (idle_remove(m))
                     return NULL;
@@ -956,10 +962,14 @@ static bool prepare_stacks(rt_m *m)
     return true;
 }
 
+static void retire_self(rt_m *m);
+
 static rt_g *find_runnable(rt_m *m)
 {
     rt_p *p = m->p;
     for (;;) {
+        if (RT_UNLIKELY(atomic_load_explicit(&p->retire_req, memory_order_relaxed)))
+            retire_self(m);
         int64_t now = 0;
         int64_t t0 = atomic_load_explicit(&p->timer0_when, memory_order_relaxed);
         if (t0) {
@@ -975,7 +985,7 @@ static rt_g *find_runnable(rt_m *m)
             if (g)
                 return got_work(m, g);
         }
-        int32_t busy = S.nprocs - atomic_load(&S.npidle);
+        int32_t busy = atomic_load(&S.nactive) - atomic_load(&S.npidle);
         if (m->spinning || 2 * atomic_load(&S.nmspinning) < busy) {
             if (!m->spinning) {
                 m->spinning = true;
@@ -997,6 +1007,7 @@ static void *worker_main(void *arg)
 {
     rt_m *m = arg;
     tls_m = m;
+    atomic_store(&m->tid, (int)syscall(SYS_gettid));
     m->curg = &m->g0;
     rt_stack_init_thread(m);
     rt_gc_register_m(m);
@@ -1046,7 +1057,7 @@ void goc__preempt(void)
     /* Clear the flag only when no P is left with a request: a poller on
      * another P must not wipe out this P's (sysmon re-flags a P it races). */
     bool any = false;
-    for (int i = 0; i < S.nprocs && !any; i++)
+    for (int i = 0, np = rt_nallp(); i < np && !any; i++)
         any = atomic_load_explicit(&S.ps[i].preempt_req, memory_order_relaxed) != 0;
     if (!any)
         atomic_store_explicit(&goc__preempt_line.pending, 0, memory_order_relaxed);
@@ -1054,25 +1065,207 @@ void goc__preempt(void)
         goc_yield();
 }
 
-/* sysmon: flags the Ps whose goroutine has run too long. */
+/*
+ * Blocking C calls.  A goroutine may call C that blocks in the kernel (read
+ * on a pipe, sleep, a lock of some library) or computes for long without
+ * polling; its M, and so its P, can run nothing else meanwhile.  Go hands
+ * the P of an M in a system call to another M.  Here an M owns its P for
+ * life, so that no runtime path ever has to ask whether it still owns its
+ * P; instead sysmon adds a *spare* P with an M of its own and leaves the
+ * stuck P alone.  The queued work of the stuck P is not lost: idle Ps
+ * steal from every P's queue (its runnext too) and run every P's due
+ * timers, stuck ones included.
+ *
+ * A P is stuck when it is running and has not scheduled (fairtick
+ * unchanged) over two of sysmon's looks at least RT_HANDOFF_NS apart, and
+ * its thread sleeps in the kernel (state S or D in /proc/self/task/TID/stat,
+ * read only then) -- or, for C that computes without blocking, after
+ * RT_HANDOFF_CPU_NS.  A stop of the world by the collector also leaves
+ * threads asleep with fairticks unchanged, so no P is judged during one.
+ * sysmon then keeps GOC_MAXPROCS Ps available (active, not stuck, not
+ * asked to retire): it re-activates a retired spare or makes a new one (at
+ * most RT_MAX_SPARE), or, when a stuck P has scheduled again, asks one
+ * spare to retire.  A busy spare retires at its next switch (next_local
+ * declines, find_runnable calls retire_self): it moves its queue to the
+ * global queue and sleeps.  An idle spare is retired by sysmon in place.
+ * Retired Ps keep their timers, which the others run when due; their
+ * goroutine counts still add up in rt_ngoroutines.
+ */
+#define RT_HANDOFF_NS (20 * 1000)
+#define RT_MAX_SPARE 1024
+#define RT_HANDOFF_CPU_NS (2 * RT_PREEMPT_NS)
+
+static int nstuck;            /* sysmon only */
+
+static void start_thread(void *(*fn)(void *), void *arg);
+static void *worker_main(void *arg);
+static void init_pm(int i);
+
+/* Whether the thread of m sleeps in the kernel right now. */
+static bool thread_blocked(rt_m *m)
+{
+    int tid = atomic_load(&m->tid);
+    if (tid <= 0)
+        return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    char *paren = strrchr(buf, ')');   /* the command name may hold any byte */
+    return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+/* A spare asked to retire, on its g0: hands its queue over and sleeps
+ * until sysmon needs it again (then returns, not spinning). */
+static void retire_self(rt_m *m)
+{
+    rt_p *p = m->p;
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&S.nmspinning, 1);
+    }
+    bool moved = false;
+    for (rt_g *g; (g = runq_get(p)) != NULL; moved = true) {
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(g, g, 1);
+        rt_lock_release(&S.lock);
+    }
+    atomic_store_explicit(&m->park, 0, memory_order_relaxed);
+    rt_lock_acquire(&S.lock);
+    bool retire = atomic_exchange(&p->retire_req, 0);   /* else sysmon took it back */
+    if (retire) {
+        atomic_store(&p->status, RT_P_RETIRED);
+        atomic_fetch_sub(&S.nactive, 1);
+    }
+    rt_lock_release(&S.lock);
+    if (moved)
+        rt_wakep();
+    if (!retire)
+        return;
+    while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
+        rt_futex_wait(&m->park, 0, -1);
+}
+
+/* sysmon: one more P available: take back a pending retirement, wake a
+ * retired spare, or make a new one. */
+static bool add_spare(void)
+{
+    int n = rt_nallp();
+    for (int i = S.nprocs; i < n; i++) {
+        uint32_t one = 1;
+        if (atomic_compare_exchange_strong(&S.ps[i].retire_req, &one, 0))
+            return true;
+    }
+    for (int i = S.nprocs; i < n; i++) {
+        rt_p *p = &S.ps[i];
+        rt_lock_acquire(&S.lock);
+        bool retired = atomic_load(&p->status) == RT_P_RETIRED;
+        if (retired) {
+            atomic_store(&p->status, RT_P_RUNNING);
+            atomic_fetch_add(&S.nactive, 1);
+        }
+        rt_lock_release(&S.lock);
+        if (retired) {
+            atomic_store_explicit(&p->m->park, 2, memory_order_release);
+            rt_futex_wake(&p->m->park, 1);
+            return true;
+        }
+    }
+    if (n == S.maxp)
+        return false;              /* as many threads as we allow: wait */
+    init_pm(n);
+    rt_lock_acquire(&S.lock);
+    atomic_fetch_add(&S.nactive, 1);
+    atomic_store_explicit(&S.nallp, n + 1, memory_order_release);
+    rt_lock_release(&S.lock);
+    start_thread(worker_main, &S.ms[n]);
+    return true;
+}
+
+/* sysmon: one P fewer: retire the newest spare that is neither stuck nor
+ * already asked; in place if it sleeps on the idle list. */
+static bool drop_spare(void)
+{
+    for (int i = rt_nallp() - 1; i >= S.nprocs; i--) {
+        rt_p *p = &S.ps[i];
+        if (p->stuck || atomic_load(&p->status) == RT_P_RETIRED ||
+            atomic_load(&p->retire_req))
+            continue;
+        atomic_store(&p->retire_req, 1);
+        rt_lock_acquire(&S.lock);
+        for (rt_m **pp = &S.idle; *pp; pp = &(*pp)->idle_next) {
+            if (*pp == p->m) {
+                *pp = p->m->idle_next;
+                atomic_fetch_sub(&S.npidle, 1);
+                atomic_store(&p->status, RT_P_RETIRED);
+                atomic_fetch_sub(&S.nactive, 1);
+                atomic_store(&p->retire_req, 0);
+                break;
+            }
+        }
+        rt_lock_release(&S.lock);
+        return true;
+    }
+    return false;
+}
+
+/* sysmon: keeps GOC_MAXPROCS Ps available; returns whether it changed
+ * anything. */
+static bool balance_spares(void)
+{
+    int avail = atomic_load(&S.nactive) - nstuck;
+    for (int i = S.nprocs, n = rt_nallp(); i < n; i++)
+        avail -= atomic_load(&S.ps[i].retire_req) != 0;
+    if (avail < S.nprocs)
+        return add_spare();
+    if (avail > S.nprocs)
+        return drop_spare();
+    return false;
+}
+
+/* sysmon: flags the Ps whose goroutine has run too long, finds the Ps
+ * stuck in C calls and balances the spares. */
 static bool retake(int64_t now)
 {
     bool acted = false;
-    for (int i = 0; i < S.nprocs; i++) {
+    uint32_t epoch = rt_gc_stop_epoch();
+    for (int i = 0, np = rt_nallp(); i < np; i++) {
         rt_p *p = &S.ps[i];
         uint32_t t = atomic_load_explicit(&p->fairtick, memory_order_relaxed);
-        if (!atomic_load_explicit(&p->status, memory_order_relaxed) || t != p->sm_fairtick) {
+        if (atomic_load_explicit(&p->status, memory_order_relaxed) != RT_P_RUNNING ||
+            t != p->sm_fairtick) {
             p->sm_fairtick = t;
-            p->sm_since = now;
+            p->sm_since = p->sm_first = now;
+            if (p->stuck) {
+                p->stuck = false;
+                nstuck--;
+            }
             continue;
         }
-        if (now - p->sm_since < RT_PREEMPT_NS)
+        if (!p->stuck && now - p->sm_first >= RT_HANDOFF_NS && !(epoch & 1) &&
+            (now - p->sm_first >= RT_HANDOFF_CPU_NS || thread_blocked(p->m)) &&
+            rt_gc_stop_epoch() == epoch) {
+            p->stuck = true;
+            nstuck++;
+            /* No poll will answer a request while it is stuck, and a
+             * pending one would send every other P's polls to the slow path. */
+            atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
+        }
+        if (p->stuck || now - p->sm_since < RT_PREEMPT_NS)
             continue;
         p->sm_since = now;
         atomic_store_explicit(&p->preempt_req, 1, memory_order_relaxed);
         atomic_store_explicit(&goc__preempt_line.pending, 1, memory_order_relaxed);
         acted = true;
     }
+    if (nstuck || rt_nallp() > S.nprocs)
+        acted |= balance_spares();
     return acted;
 }
 
@@ -1080,9 +1273,9 @@ static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
     for (;;) {
-        if (atomic_load(&S.npidle) == S.nprocs) {
+        if (atomic_load(&S.npidle) == atomic_load(&S.nactive)) {
             atomic_store(&sysmon_sleeping, 1);
-            if (atomic_load(&S.npidle) == S.nprocs)
+            if (atomic_load(&S.npidle) == atomic_load(&S.nactive))
                 rt_futex_wait(&sysmon_sleeping, 1, -1);
             atomic_store(&sysmon_sleeping, 0);
             delay = 20 * 1000;
@@ -1093,9 +1286,10 @@ static void *sysmon_main(void *arg)
         bool acted = rt_stack_background();
         if (retake(goc_nanotime()))
             acted = true;
-        for (int i = 0; i < S.nprocs; i++) {
+        for (int i = 0, np = rt_nallp(); i < np; i++) {
             rt_p *p = &S.ps[i];
-            if (atomic_load_explicit(&p->status, memory_order_relaxed) && !runq_empty(p) &&
+            if (atomic_load_explicit(&p->status, memory_order_relaxed) == RT_P_RUNNING &&
+                !runq_empty(p) &&
                 atomic_load(&S.npidle) > 0 && atomic_load(&S.nmspinning) == 0) {
                 rt_wakep();
                 acted = true;
@@ -1156,7 +1350,7 @@ static uint64_t progress_signature(void)
 {
     uint64_t sig = (uint64_t)atomic_load(&S.goid_gen) +
                    ((uint64_t)atomic_load(&nrunwaiters) << 40);
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, np = rt_nallp(); i < np; i++)
         sig += atomic_load_explicit(&S.ps[i].fairtick, memory_order_relaxed);
     return sig;
 }
@@ -1164,10 +1358,10 @@ static uint64_t progress_signature(void)
 /* Caller holds sched.lock. */
 static bool looks_dead(void)
 {
-    bool dead = atomic_load(&S.npidle) == S.nprocs && atomic_load(&S.runq_size) == 0 &&
+    bool dead = atomic_load(&S.npidle) == atomic_load(&S.nactive) && atomic_load(&S.runq_size) == 0 &&
                 earliest_timer() == 0 && rt_ngoroutines() > 0 &&
                 atomic_load(&nrunwaiters) > 0 && atomic_load(&S.nblocking) == 0;
-    for (int i = 0; dead && i < S.nprocs; i++)
+    for (int i = 0, np = rt_nallp(); dead && i < np; i++)
         dead = runq_empty(&S.ps[i]);
     return dead;
 }
@@ -1177,7 +1371,7 @@ static bool looks_dead(void)
  * out the windows in which a goroutine is between queues. */
 static void check_dead(void)
 {
-    if (atomic_load(&S.npidle) != S.nprocs || atomic_load(&nrunwaiters) == 0 ||
+    if (atomic_load(&S.npidle) != atomic_load(&S.nactive) || atomic_load(&nrunwaiters) == 0 ||
         atomic_load(&S.nblocking) != 0 || rt_ngoroutines() == 0)
         return;
     rt_lock_acquire(&S.lock);
@@ -1238,6 +1432,19 @@ static void start_thread(void *(*fn)(void *), void *arg)
     pthread_attr_destroy(&attr);
 }
 
+/* Pairs ps[i] with ms[i]; the P starts running (its M is about to). */
+static void init_pm(int i)
+{
+    rt_p *p = &S.ps[i];
+    rt_m *m = &S.ms[i];
+    p->id = m->id = i;
+    p->m = m;
+    m->p = p;
+    m->rand_state = (uint64_t)goc_nanotime() ^ (uint64_t)getpid() << 32 ^
+                    (uint64_t)i * 0x9e3779b97f4a7c15ULL;
+    atomic_store(&p->status, RT_P_RUNNING);
+}
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_once_fn(void)
@@ -1248,22 +1455,19 @@ static void init_once_fn(void)
     const char *st = dbg ? strstr(dbg, "schedtrace=") : NULL;
     if (st)
         S.schedtrace_ms = atoll(st + 11);
-    S.ps = aligned_alloc(RT_CACHELINE, sizeof(rt_p) * (size_t)S.nprocs);
-    S.ms = aligned_alloc(RT_CACHELINE, sizeof(rt_m) * (size_t)S.nprocs);
-    if (!S.ps || !S.ms)
+    /* Room for the spares too, committed by the kernel only when used;
+     * never moved, so loops may read S.ps without a lock. */
+    S.maxp = S.nprocs + RT_MAX_SPARE;
+    S.ps = mmap(NULL, sizeof(rt_p) * (size_t)S.maxp, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    S.ms = mmap(NULL, sizeof(rt_m) * (size_t)S.maxp, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (S.ps == MAP_FAILED || S.ms == MAP_FAILED)
         rt_fatal("out of memory");
-    memset(S.ps, 0, sizeof(rt_p) * (size_t)S.nprocs);
-    memset(S.ms, 0, sizeof(rt_m) * (size_t)S.nprocs);
-    uint64_t seed = (uint64_t)goc_nanotime() ^ (uint64_t)getpid() << 32;
-    for (int i = 0; i < S.nprocs; i++) {
-        rt_p *p = &S.ps[i];
-        rt_m *m = &S.ms[i];
-        p->id = m->id = i;
-        p->m = m;
-        m->p = p;
-        m->rand_state = seed + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
-        atomic_store(&p->status, 1);
-    }
+    for (int i = 0; i < S.nprocs; i++)
+        init_pm(i);
+    atomic_store(&S.nallp, S.nprocs);
+    atomic_store(&S.nactive, S.nprocs);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigquit;
