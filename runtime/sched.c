@@ -1122,7 +1122,9 @@ static bool thread_blocked(rt_m *m)
 }
 
 /* A spare asked to retire, on its g0: hands its queue over and sleeps
- * until sysmon needs it again (then returns, not spinning). */
+ * until sysmon needs it again (then returns, not spinning).  A spinning M
+ * owes the others a look at the queues before it stops (see the top
+ * comment: a submitter saw it spin and woke nobody): rt_wakep after. */
 static void retire_self(rt_m *m)
 {
     rt_p *p = m->p;
@@ -1130,8 +1132,7 @@ static void retire_self(rt_m *m)
         m->spinning = false;
         atomic_fetch_sub(&S.nmspinning, 1);
     }
-    bool moved = false;
-    for (rt_g *g; (g = runq_get(p)) != NULL; moved = true) {
+    for (rt_g *g; (g = runq_get(p)) != NULL;) {
         rt_lock_acquire(&S.lock);
         globrunq_put_batch(g, g, 1);
         rt_lock_release(&S.lock);
@@ -1144,8 +1145,7 @@ static void retire_self(rt_m *m)
         atomic_fetch_sub(&S.nactive, 1);
     }
     rt_lock_release(&S.lock);
-    if (moved)
-        rt_wakep();
+    rt_wakep();
     if (!retire)
         return;
     while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
@@ -1210,6 +1210,9 @@ static bool drop_spare(void)
             }
         }
         rt_lock_release(&S.lock);
+        /* It may have been a spinner re-checking the queues in stop_m,
+         * which now waits for a wake-up instead: look for it. */
+        rt_wakep();
         return true;
     }
     return false;
