@@ -32,7 +32,15 @@ void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
      * its callers' registers must be in memory, above the recorded sp. */
     __builtin_unwind_init();
     bool safe = rt_gc_enter_safe(rt_current_sp());
+    /* A runtime wait is not a blocking C call: sysmon must not add a spare
+     * P for it (an allocation waiting for the collector would get round
+     * the wait). */
+    rt_m *m = rt_tls_m;
+    if (m)
+        atomic_store_explicit(&m->in_rt_wait, 1, memory_order_relaxed);
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    if (m)
+        atomic_store_explicit(&m->in_rt_wait, 0, memory_order_relaxed);
     if (safe)
         rt_gc_exit_safe();
 }

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "goc.h"
 
@@ -191,7 +192,10 @@ struct rt_p {
     _Atomic uint32_t preempt_req;  /* sysmon: the G running here ran too long */
     uint32_t sm_fairtick;        /* sysmon only: fairtick when last seen   */
     int64_t sm_since;            /* sysmon only: since when it is unchanged */
-    int64_t sm_first;            /* sysmon only: ... not reset by preemption */
+    int64_t sm_first;            /* sysmon only: ... not reset by preemption,
+                                    0: not seen running at the last look */
+    int64_t sm_cpu0;             /* sysmon only: M's CPU time at sm_first's
+                                    next look, -1 before               */
     bool stuck;                  /* sysmon only: its M is in a blocking call */
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
@@ -218,6 +222,8 @@ enum { RT_P_IDLE, RT_P_RUNNING, RT_P_RETIRED };
 struct rt_m {
     int id;
     _Atomic int tid;             /* kernel thread id, once started        */
+    _Atomic uint32_t in_rt_wait; /* in rt_futex_wait (lock.c), for sysmon */
+    clockid_t cpuclock;          /* this thread's CPU-time clock         */
     rt_p *p;
     rt_g *curg;
     rt_g g0;                     /* the scheduler context on the thread stack */

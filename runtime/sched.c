@@ -469,7 +469,7 @@ static _Atomic uint32_t sysmon_sleeping;
 
 static void wake_sysmon(void)
 {
-    if (atomic_load_explicit(&sysmon_sleeping, memory_order_relaxed) &&
+    if (atomic_load(&sysmon_sleeping) &&   /* seq_cst: after the caller's RMW */
         atomic_exchange(&sysmon_sleeping, 0))
         rt_futex_wake(&sysmon_sleeping, 1);
 }
@@ -1007,6 +1007,8 @@ static void *worker_main(void *arg)
 {
     rt_m *m = arg;
     tls_m = m;
+    if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0)
+        m->cpuclock = -1;
     atomic_store(&m->tid, (int)syscall(SYS_gettid));
     m->curg = &m->g0;
     rt_stack_init_thread(m);
@@ -1072,24 +1074,30 @@ void goc__preempt(void)
  * the P of an M in a system call to another M.  Here an M owns its P for
  * life, so that no runtime path ever has to ask whether it still owns its
  * P; instead sysmon adds a *spare* P with an M of its own and leaves the
- * stuck P alone.  The queued work of the stuck P is not lost: idle Ps
- * steal from every P's queue (its runnext too) and run every P's due
- * timers, stuck ones included.
+ * stuck P alone, except that it moves the stuck P's queued goroutines
+ * (ring and runnext, as a thief would) to the global queue and runs its
+ * due timers itself: a spare that is busy would never look at them.
  *
  * A P is stuck when it is running and has not scheduled (fairtick
  * unchanged) over two of sysmon's looks at least RT_HANDOFF_NS apart, and
  * its thread sleeps in the kernel (state S or D in /proc/self/task/TID/stat,
- * read only then) -- or, for C that computes without blocking, after
- * RT_HANDOFF_CPU_NS.  A stop of the world by the collector also leaves
- * threads asleep with fairticks unchanged, so no P is judged during one.
- * sysmon then keeps GOC_MAXPROCS Ps available (active, not stuck, not
- * asked to retire): it re-activates a retired spare or makes a new one (at
- * most RT_MAX_SPARE), or, when a stuck P has scheduled again, asks one
- * spare to retire.  A busy spare retires at its next switch (next_local
- * declines, find_runnable calls retire_self): it moves its queue to the
- * global queue and sleeps.  An idle spare is retired by sysmon in place.
- * Retired Ps keep their timers, which the others run when due; their
- * goroutine counts still add up in rt_ngoroutines.
+ * read only then) other than in the runtime's own waits (rt_futex_wait:
+ * a lock, an allocation waiting for the collector), or has used
+ * RT_HANDOFF_CPU_NS of CPU time in C that never polls.  A stop of the world
+ * by the collector leaves threads asleep with fairticks unchanged, so it
+ * restarts every P's clock.  sysmon then keeps GOC_MAXPROCS Ps available
+ * (active, not stuck, not asked to retire): it re-activates a retired spare
+ * or makes a new one (at most RT_MAX_SPARE), or, when a stuck P has
+ * scheduled again, asks one spare to retire.  A busy spare retires at its
+ * next switch (next_local declines, find_runnable calls retire_self): it
+ * moves its queue to the global queue and sleeps.  An idle spare is retired
+ * by sysmon in place.  Either way another M is woken, in case the retiree
+ * was the spinning M that a submitter counted on.  Retired Ps keep their
+ * timers (sysmon runs them when due) and their goroutine counts.
+ *
+ * Until it schedules again, a stuck P's goroutine is not asked to yield:
+ * after its call returns it runs beside the spare, like a Go thread coming
+ * back from a cgo call, until its next switch.
  */
 #define RT_HANDOFF_NS (20 * 1000)
 #define RT_MAX_SPARE 1024
@@ -1121,6 +1129,65 @@ static bool thread_blocked(rt_m *m)
     return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
 }
 
+/* The CPU time the thread of m has used, or -1. */
+static int64_t thread_cpu_ns(rt_m *m)
+{
+    struct timespec ts;
+    if (m->cpuclock == (clockid_t)-1 || clock_gettime(m->cpuclock, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether p, running without a schedule since sm_first, is stuck in C:
+ * its thread sleeps in the kernel outside the runtime's own waits, or has
+ * computed for RT_HANDOFF_CPU_NS of CPU time (not wall time: a thread the
+ * kernel does not run is not stuck in C). */
+static bool judge_stuck(rt_p *p)
+{
+    rt_m *m = p->m;
+    if (atomic_load(&m->in_rt_wait))
+        return false;
+    if (thread_blocked(m))
+        return !atomic_load(&m->in_rt_wait);   /* it may have just entered one */
+    int64_t cpu = thread_cpu_ns(m);
+    if (cpu < 0)
+        return false;
+    if (p->sm_cpu0 < 0) {
+        p->sm_cpu0 = cpu;
+        return false;
+    }
+    return cpu - p->sm_cpu0 >= RT_HANDOFF_CPU_NS;
+}
+
+/* sysmon: moves what is queued on a stuck P (ring and runnext) to the
+ * global queue, which busy Ps poll every 61 schedules and idle Ms take at
+ * once.  Safe against the owner: the ring under runq_lock, runnext by CAS,
+ * as thieves do. */
+static bool runq_drain_global(rt_p *v)
+{
+    rt_g *batch[RT_RUNQ_SIZE + 1];
+    uint32_t k = 0;
+    if (rq_head(v) != rq_tail(v)) {
+        rt_lock_acquire(&v->runq_lock);
+        uint32_t h = rq_head(v), t = rq_tail(v);
+        for (; h != t; h++)
+            batch[k++] = v->runq[h % RT_RUNQ_SIZE];
+        atomic_store_explicit(&v->runq_head, h, memory_order_release);
+        rt_lock_release(&v->runq_lock);
+    }
+    rt_g *next = atomic_load_explicit(&v->runnext, memory_order_acquire);
+    if (next && atomic_compare_exchange_strong(&v->runnext, &next, NULL))
+        batch[k++] = next;
+    if (k == 0)
+        return false;
+    for (uint32_t i = 0; i + 1 < k; i++)
+        batch[i]->schedlink = batch[i + 1];
+    rt_lock_acquire(&S.lock);
+    globrunq_put_batch(batch[0], batch[k - 1], (int)k);
+    rt_lock_release(&S.lock);
+    return true;
+}
+
 /* A spare asked to retire, on its g0: hands its queue over and sleeps
  * until sysmon needs it again (then returns, not spinning).  A spinning M
  * owes the others a look at the queues before it stops (see the top
@@ -1141,6 +1208,7 @@ static void retire_self(rt_m *m)
     rt_lock_acquire(&S.lock);
     bool retire = atomic_exchange(&p->retire_req, 0);   /* else sysmon took it back */
     if (retire) {
+        atomic_store(&p->preempt_req, 0);    /* nobody would answer it */
         atomic_store(&p->status, RT_P_RETIRED);
         atomic_fetch_sub(&S.nactive, 1);
     }
@@ -1233,32 +1301,43 @@ static bool balance_spares(void)
 }
 
 /* sysmon: flags the Ps whose goroutine has run too long, finds the Ps
- * stuck in C calls and balances the spares. */
+ * stuck in C calls, moves their queued work to the global queue and
+ * balances the spares.  A stop of the world since the last look restarts
+ * every P's clock: fairticks stood still for it. */
 static bool retake(int64_t now)
 {
+    static uint32_t last_epoch;
     bool acted = false;
     uint32_t epoch = rt_gc_stop_epoch();
+    bool restart = epoch != last_epoch || (epoch & 1);
+    last_epoch = epoch;
     for (int i = 0, np = rt_nallp(); i < np; i++) {
         rt_p *p = &S.ps[i];
         uint32_t t = atomic_load_explicit(&p->fairtick, memory_order_relaxed);
-        if (atomic_load_explicit(&p->status, memory_order_relaxed) != RT_P_RUNNING ||
-            t != p->sm_fairtick) {
+        uint32_t st = atomic_load_explicit(&p->status, memory_order_relaxed);
+        bool moved = st != RT_P_RUNNING || t != p->sm_fairtick;
+        if (moved && p->stuck) {
+            p->stuck = false;
+            nstuck--;
+        }
+        if (moved || restart || p->sm_first == 0) {
             p->sm_fairtick = t;
-            p->sm_since = p->sm_first = now;
-            if (p->stuck) {
-                p->stuck = false;
-                nstuck--;
-            }
+            p->sm_since = now;
+            p->sm_first = st == RT_P_RUNNING ? now : 0;
+            p->sm_cpu0 = -1;
             continue;
         }
-        if (!p->stuck && now - p->sm_first >= RT_HANDOFF_NS && !(epoch & 1) &&
-            (now - p->sm_first >= RT_HANDOFF_CPU_NS || thread_blocked(p->m)) &&
+        if (!p->stuck && now - p->sm_first >= RT_HANDOFF_NS && judge_stuck(p) &&
             rt_gc_stop_epoch() == epoch) {
             p->stuck = true;
             nstuck++;
             /* No poll will answer a request while it is stuck, and a
              * pending one would send every other P's polls to the slow path. */
             atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
+        }
+        if (p->stuck && (!runq_empty(p) || atomic_load(&p->runnext)) && runq_drain_global(p)) {
+            rt_wakep();
+            acted = true;
         }
         if (p->stuck || now - p->sm_since < RT_PREEMPT_NS)
             continue;
@@ -1269,6 +1348,25 @@ static bool retake(int64_t now)
     }
     if (nstuck || rt_nallp() > S.nprocs)
         acted |= balance_spares();
+    return acted;
+}
+
+/* sysmon: runs the due timers of stuck and retired Ps, which no M of theirs
+ * will run and other Ps run only when idle. */
+static bool run_orphan_timers(void)
+{
+    bool acted = false;
+    for (int i = 0, np = rt_nallp(); i < np; i++) {
+        rt_p *p = &S.ps[i];
+        int64_t t0 = atomic_load_explicit(&p->timer0_when, memory_order_acquire);
+        if (!t0 || !(p->stuck || atomic_load(&p->status) == RT_P_RETIRED))
+            continue;
+        int64_t now = goc_nanotime();
+        if (t0 <= now) {
+            rt_timers_run(p, now, true);
+            acted = true;
+        }
+    }
     return acted;
 }
 
@@ -1288,6 +1386,8 @@ static void *sysmon_main(void *arg)
             rt_futex_wait(&sysmon_kicked, 0, delay);
         bool acted = rt_stack_background();
         if (retake(goc_nanotime()))
+            acted = true;
+        if (run_orphan_timers())
             acted = true;
         for (int i = 0, np = rt_nallp(); i < np; i++) {
             rt_p *p = &S.ps[i];
