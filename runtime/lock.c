@@ -35,12 +35,9 @@ void rt_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
     /* A runtime wait is not a blocking C call: sysmon must not add a spare
      * P for it (an allocation waiting for the collector would get round
      * the wait). */
-    rt_m *m = rt_tls_m;
-    if (m)
-        atomic_store_explicit(&m->in_rt_wait, 1, memory_order_relaxed);
+    rt_runtime_wait_begin();
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
-    if (m)
-        atomic_store_explicit(&m->in_rt_wait, 0, memory_order_relaxed);
+    rt_runtime_wait_end();
     if (safe)
         rt_gc_exit_safe();
 }

@@ -194,8 +194,10 @@ struct rt_p {
     int64_t sm_since;            /* sysmon only: since when it is unchanged */
     int64_t sm_first;            /* sysmon only: ... not reset by preemption,
                                     0: not seen running at the last look */
-    int64_t sm_cpu0;             /* sysmon only: M's CPU time at sm_first's
-                                    next look, -1 before               */
+    int64_t sm_cpu0, sm_cpu_at;  /* sysmon only: M's CPU time at the look
+                                    after sm_first (-1 before), and when */
+    int64_t sm_asked;            /* sysmon only: first unanswered preemption
+                                    request since sm_first, or 0        */
     bool stuck;                  /* sysmon only: its M is in a blocking call */
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
@@ -222,7 +224,7 @@ enum { RT_P_IDLE, RT_P_RUNNING, RT_P_RETIRED };
 struct rt_m {
     int id;
     _Atomic int tid;             /* kernel thread id, once started        */
-    _Atomic uint32_t in_rt_wait; /* in rt_futex_wait (lock.c), for sysmon */
+    _Atomic uint32_t in_rt_wait; /* in a runtime wait (rt_runtime_wait_begin) */
     clockid_t cpuclock;          /* this thread's CPU-time clock         */
     rt_p *p;
     rt_g *curg;
@@ -284,6 +286,21 @@ rt_m *rt_getm(void) RT_HIDDEN;           /* never cached: see top comment */
  * using it (a non-inlined runtime function reads it afresh on each call). */
 extern __thread rt_m *rt_tls_m RT_HIDDEN;
 extern __thread goc_frame **rt_tls_frames RT_HIDDEN;   /* sched.c, set on each switch */
+/* Bracket the runtime's own waits and system calls that may sleep (futex
+ * waits, mapping stacks, growing the heap) so that sysmon does not take
+ * them for blocking C calls (sched.c); they nest. */
+static inline void rt_runtime_wait_begin(void)
+{
+    rt_m *m = rt_tls_m;
+    if (m)
+        atomic_fetch_add_explicit(&m->in_rt_wait, 1, memory_order_relaxed);
+}
+static inline void rt_runtime_wait_end(void)
+{
+    rt_m *m = rt_tls_m;
+    if (m)
+        atomic_fetch_sub_explicit(&m->in_rt_wait, 1, memory_order_relaxed);
+}
 static inline rt_g *rt_curg_leaf(void)
 {
     rt_m *m = rt_tls_m;
@@ -342,9 +359,6 @@ RT_NORETURN void rt_throw(const char *msg) RT_HIDDEN;
  * pool when possible.  The G struct lives at the top of its stack. */
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size) RT_HIDDEN;
 void rt_stack_free_g(rt_p *p, rt_g *g) RT_HIDDEN;
-/* sysmon: maps and touches slabs ahead of demand; returns whether there
- * was demand. */
-bool rt_stack_background(void) RT_HIDDEN;
 /* One slab of that work, for an M with nothing else to do; returns
  * whether there was any. */
 bool rt_stack_prepare_one(void) RT_HIDDEN;

@@ -1079,13 +1079,14 @@ void goc__preempt(void)
  * due timers itself: a spare that is busy would never look at them.
  *
  * A P is stuck when it is running and has not scheduled (fairtick
- * unchanged) over two of sysmon's looks at least RT_HANDOFF_NS apart, and
- * its thread sleeps in the kernel (state S or D in /proc/self/task/TID/stat,
- * read only then) other than in the runtime's own waits (rt_futex_wait:
- * a lock, an allocation waiting for the collector), or has used
- * RT_HANDOFF_CPU_NS of CPU time in C that never polls.  A stop of the world
- * by the collector leaves threads asleep with fairticks unchanged, so it
- * restarts every P's clock.  sysmon then keeps GOC_MAXPROCS Ps available
+ * unchanged) over three of sysmon's looks, and between the last two its
+ * thread either mostly did not run and now sleeps in the kernel (state S
+ * or D in /proc/self/task/TID/stat, read only then) other than in the
+ * runtime's own waits (rt_futex_wait: a lock, an allocation waiting for the
+ * collector), or used RT_HANDOFF_CPU_NS of CPU time in C that never polls
+ * (judge_stuck).  While a P is a candidate sysmon looks at least every
+ * millisecond.  A stop of the world by the collector leaves threads asleep
+ * with fairticks unchanged, so it restarts every P's clock.  sysmon then keeps GOC_MAXPROCS Ps available
  * (active, not stuck, not asked to retire): it re-activates a retired spare
  * or makes a new one (at most RT_MAX_SPARE), or, when a stuck P has
  * scheduled again, asks one spare to retire.  A busy spare retires at its
@@ -1129,34 +1130,44 @@ static bool thread_blocked(rt_m *m)
     return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
 }
 
-/* The CPU time the thread of m has used, or -1. */
+/* The CPU time (user and system) the thread of m has used, or -1. */
 static int64_t thread_cpu_ns(rt_m *m)
 {
     struct timespec ts;
-    if (m->cpuclock == (clockid_t)-1 || clock_gettime(m->cpuclock, &ts) != 0)
+    if (atomic_load(&m->tid) <= 0 ||     /* not started: cpuclock unset */
+        m->cpuclock == (clockid_t)-1 || clock_gettime(m->cpuclock, &ts) != 0)
         return -1;
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Whether p, running without a schedule since sm_first, is stuck in C:
- * its thread sleeps in the kernel outside the runtime's own waits, or has
- * computed for RT_HANDOFF_CPU_NS of CPU time (not wall time: a thread the
- * kernel does not run is not stuck in C). */
-static bool judge_stuck(rt_p *p)
+/* Whether p, running without a schedule since sm_first, is stuck in C.
+ * The look after sm_first takes a baseline of its thread's CPU time; from
+ * the next one on, it is stuck if since the baseline its thread has
+ *   - computed RT_HANDOFF_CPU_NS of CPU time and left a request to yield
+ *     unanswered for RT_PREEMPT_NS (C that never polls; CPU time, not wall
+ *     time: a thread the kernel does not run is not stuck), or
+ *   - used less than half the wall time, at least RT_HANDOFF_NS, and now
+ *     sleeps in the kernel outside the runtime's own waits.
+ * The CPU-time condition keeps a busy thread caught in a page fault or a
+ * short lock wait from passing for a blocked one. */
+static bool judge_stuck(rt_p *p, int64_t now)
 {
     rt_m *m = p->m;
     if (atomic_load(&m->in_rt_wait))
         return false;
-    if (thread_blocked(m))
-        return !atomic_load(&m->in_rt_wait);   /* it may have just entered one */
     int64_t cpu = thread_cpu_ns(m);
     if (cpu < 0)
         return false;
     if (p->sm_cpu0 < 0) {
         p->sm_cpu0 = cpu;
+        p->sm_cpu_at = now;
         return false;
     }
-    return cpu - p->sm_cpu0 >= RT_HANDOFF_CPU_NS;
+    int64_t used = cpu - p->sm_cpu0, wall = now - p->sm_cpu_at;
+    if (used >= RT_HANDOFF_CPU_NS && p->sm_asked && now - p->sm_asked >= RT_PREEMPT_NS)
+        return true;     /* and it has not answered a request to yield */
+    return wall >= RT_HANDOFF_NS && 2 * used < wall && thread_blocked(m) &&
+           !atomic_load(&m->in_rt_wait);        /* it may have just entered one */
 }
 
 /* sysmon: moves what is queued on a stuck P (ring and runnext) to the
@@ -1304,10 +1315,13 @@ static bool balance_spares(void)
  * stuck in C calls, moves their queued work to the global queue and
  * balances the spares.  A stop of the world since the last look restarts
  * every P's clock: fairticks stood still for it. */
+static int ncandidates;        /* sysmon only: Ps with a CPU baseline */
+
 static bool retake(int64_t now)
 {
     static uint32_t last_epoch;
     bool acted = false;
+    ncandidates = 0;
     uint32_t epoch = rt_gc_stop_epoch();
     bool restart = epoch != last_epoch || (epoch & 1);
     last_epoch = epoch;
@@ -1325,16 +1339,17 @@ static bool retake(int64_t now)
             p->sm_since = now;
             p->sm_first = st == RT_P_RUNNING ? now : 0;
             p->sm_cpu0 = -1;
+            p->sm_asked = 0;
             continue;
         }
-        if (!p->stuck && now - p->sm_first >= RT_HANDOFF_NS && judge_stuck(p) &&
-            rt_gc_stop_epoch() == epoch) {
+        if (!p->stuck && judge_stuck(p, now) && rt_gc_stop_epoch() == epoch) {
             p->stuck = true;
             nstuck++;
             /* No poll will answer a request while it is stuck, and a
              * pending one would send every other P's polls to the slow path. */
             atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
         }
+        ncandidates += !p->stuck && p->sm_cpu0 >= 0;
         if (p->stuck && (!runq_empty(p) || atomic_load(&p->runnext)) && runq_drain_global(p)) {
             rt_wakep();
             acted = true;
@@ -1342,6 +1357,8 @@ static bool retake(int64_t now)
         if (p->stuck || now - p->sm_since < RT_PREEMPT_NS)
             continue;
         p->sm_since = now;
+        if (!p->sm_asked)
+            p->sm_asked = now;
         atomic_store_explicit(&p->preempt_req, 1, memory_order_relaxed);
         atomic_store_explicit(&goc__preempt_line.pending, 1, memory_order_relaxed);
         acted = true;
@@ -1373,6 +1390,7 @@ static bool run_orphan_timers(void)
 static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
+    bool stacks = false;
     for (;;) {
         if (atomic_load(&S.npidle) == atomic_load(&S.nactive)) {
             atomic_store(&sysmon_sleeping, 1);
@@ -1382,9 +1400,12 @@ static void *sysmon_main(void *arg)
             delay = 20 * 1000;
             continue;
         }
-        if (!atomic_exchange_explicit(&sysmon_kicked, 0, memory_order_acquire))
+        if (!stacks && !atomic_exchange_explicit(&sysmon_kicked, 0, memory_order_acquire))
             rt_futex_wait(&sysmon_kicked, 0, delay);
-        bool acted = rt_stack_background();
+        /* One slab of stacks per round, without sleeping while there is
+         * more: a burst of spawns must not hold off preemption. */
+        stacks = rt_stack_prepare_one();
+        bool acted = stacks;
         if (retake(goc_nanotime()))
             acted = true;
         if (run_orphan_timers())
@@ -1399,6 +1420,8 @@ static void *sysmon_main(void *arg)
             }
         }
         delay = acted ? 20 * 1000 : (delay * 2 > 10 * 1000 * 1000 ? 10 * 1000 * 1000 : delay * 2);
+        if (ncandidates && delay > 1000 * 1000)
+            delay = 1000 * 1000;   /* a P may be stuck: judge it soon */
     }
     return NULL;
 }

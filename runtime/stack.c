@@ -221,9 +221,11 @@ static char *slab_region(void)
 /* Maps a slab and returns its Gs chained through schedlink. */
 static rt_g *new_slab(int *count)
 {
+    rt_runtime_wait_begin();     /* the address-space lock may make us wait */
     char *base = slab_region();
     install_guards(base, RT_SLAB_SLOTS);
     populate_tops(base, RT_SLAB_SLOTS);
+    rt_runtime_wait_end();
     rt_g *list = NULL;
     for (int i = RT_SLAB_SLOTS - 1; i >= 0; i--) {
         char *lo = base + (size_t)i * slot_size;
@@ -305,14 +307,6 @@ bool rt_stack_prepare_one(void)
     rt_g *list = new_slab(&n);
     pool_push(list, n);
     return true;
-}
-
-bool rt_stack_background(void)
-{
-    bool acted = false;
-    while (rt_stack_prepare_one())
-        acted = true;
-    return acted;
 }
 
 rt_g *rt_stack_alloc_g(rt_p *p, size_t size)
