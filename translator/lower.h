@@ -94,6 +94,7 @@ typedef struct tr_ctx {
 typedef struct tr_types {     /* name -> type spelling, from libclang */
     char **names, **types;
     char *arith;              /* the type is a builtin arithmetic type or an enum */
+    char *chan;               /* the type is a channel handle (goc_lang.h) */
     int n;
     char **macros;            /* function-like macros expanded in the file */
     int nmacros;
@@ -178,7 +179,9 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out);
 const char *tr_type_of(tr_unit *u, const char *name);
 int tr_is_macro(tr_unit *u, const char *name);
 int tr_type_is_arithmetic(tr_unit *u, const char *name);
-int tr_is_chan_type(const char *spelling);
+/* Whether the probe `name` has a channel type (T (**)[1], the middle
+ * pointer possibly qualified; any T, channels of channels included). */
+int tr_type_is_chan(tr_unit *u, const char *name);
 
 /* helpers over nodes */
 static inline const char *tr_node_type(TSNode n) { return ts_node_type(n); }

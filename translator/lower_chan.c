@@ -73,8 +73,7 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
         tr_buf_printf(o, "); %s; })))", probe);
         return 1;
     }
-    const char *t = tr_type_of(e->u, probe);
-    if (!t || !tr_is_chan_type(t)) return 0;
+    if (!tr_type_is_chan(e->u, probe)) return 0;
     if (!strcmp(name, "close")) {
         tr_buf_printf(o, "(__extension__({ __auto_type goc__c%u = (", id);
         tr_emit(e, tr_call_arg(call, 0));

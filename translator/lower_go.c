@@ -85,8 +85,7 @@ static const char *chan_builtin(em *e, TSNode call, const char *prefix, uint32_t
     snprintf(probe, sizeof probe, "%s%u_0", prefix, id);
     if (e->u->stage == 1) *done = 1;
     else {
-        const char *t = tr_type_of(e->u, probe);
-        if (!t || !tr_is_chan_type(t)) return NULL;
+        if (!tr_type_is_chan(e->u, probe)) return NULL;
     }
     tr_buf_printf(e->out, "{ __auto_type %s = (", probe);
     tr_emit(e, ts_node_named_child(args, 0));

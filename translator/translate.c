@@ -186,6 +186,7 @@ static void unit_free(tr_unit *u)
     free(u->types.names);
     free(u->types.types);
     free(u->types.arith);
+    free(u->types.chan);
     free(u->vars);
     free(u->ctxs);
     free(u->boxed);

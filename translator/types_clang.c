@@ -26,6 +26,18 @@
 
 typedef struct visit { tr_types *out; } visit;
 
+/* A channel handle is T (**)[1], T (*const *)[1] or T (*volatile *)[1]
+ * (goc_lang.h), read from the type's structure rather than its spelling,
+ * where a channel element type (chan chan T) wraps the declarator. */
+static int is_chan(CXType t)
+{
+    if (t.kind != CXType_Pointer) return 0;
+    CXType p = clang_getCanonicalType(clang_getPointeeType(t));
+    if (p.kind != CXType_Pointer) return 0;
+    CXType a = clang_getCanonicalType(clang_getPointeeType(p));
+    return a.kind == CXType_ConstantArray && clang_getArraySize(a) == 1;
+}
+
 static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData data)
 {
     (void)parent;
@@ -60,6 +72,8 @@ static enum CXChildVisitResult visitor(CXCursor c, CXCursor parent, CXClientData
             o->names = realloc(o->names, (size_t)(o->n + 1) * sizeof *o->names);
             o->types = realloc(o->types, (size_t)(o->n + 1) * sizeof *o->types);
             o->arith = realloc(o->arith, (size_t)(o->n + 1));
+            o->chan = realloc(o->chan, (size_t)(o->n + 1));
+            o->chan[o->n] = (char)is_chan(t);
             o->names[o->n] = strdup(s);
             o->types[o->n] = strdup(clang_getCString(ts));
             o->arith[o->n] = (char)((t.kind >= CXType_Bool && t.kind <= CXType_LongDouble) ||
@@ -122,15 +136,9 @@ const char *tr_type_of(tr_unit *u, const char *name)
     return NULL;
 }
 
-/* A channel handle is T (**)[1], T (*const *)[1] or T (*volatile *)[1]
- * (goc_lang.h). */
-int tr_is_chan_type(const char *t)
+int tr_type_is_chan(tr_unit *u, const char *name)
 {
-    size_t n = strlen(t);
-    static const char *ends[] = { "(**)[1]", "(*const *)[1]", "(*volatile *)[1]", NULL };
-    for (int i = 0; ends[i]; i++) {
-        size_t k = strlen(ends[i]);
-        if (n >= k && !strcmp(t + n - k, ends[i])) return 1;
-    }
+    for (int i = 0; i < u->types.n; i++)
+        if (!strcmp(u->types.names[i], name)) return u->types.chan[i];
     return 0;
 }
