@@ -1387,6 +1387,45 @@ static bool run_orphan_timers(void)
     return acted;
 }
 
+/*
+ * GOC_DEBUG=schedtrace=MS: every MS milliseconds sysmon prints one line on
+ * stderr, in the shape of Go's:
+ *   SCHED 100ms: gomaxprocs=2 idleprocs=1 threads=4 spinningthreads=0
+ *   stuckprocs=0 spareprocs=0 runqueue=0 goroutines=3 [0 1]
+ * threads: the workers made so far (spares included) and sysmon;
+ * stuckprocs: Ps whose thread is in a blocking C call; spareprocs: spare
+ * Ps active now; runqueue: the global queue; then each active P's queue
+ * (ring plus runnext).
+ */
+static void schedtrace(int64_t now)
+{
+    static int64_t start, next;
+    if (!start)
+        start = next = now;
+    if (now < next)
+        return;
+    next = now + S.schedtrace_ms * 1000000;
+    char line[4096];
+    int np = rt_nallp(), spares = atomic_load(&S.nactive) - S.nprocs;
+    int n = snprintf(line, sizeof line,
+                     "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
+                     "stuckprocs=%d spareprocs=%d runqueue=%d goroutines=%d [",
+                     (long long)((now - start) / 1000000), S.nprocs, atomic_load(&S.npidle),
+                     np + 1, atomic_load(&S.nmspinning), nstuck, spares > 0 ? spares : 0,
+                     atomic_load(&S.runq_size), rt_ngoroutines());
+    for (int i = 0, first = 1; i < np && n < (int)sizeof line - 32; i++) {
+        rt_p *p = &S.ps[i];
+        if (atomic_load(&p->status) == RT_P_RETIRED)
+            continue;
+        uint32_t len = atomic_load(&p->runq_tail) - atomic_load(&p->runq_head) +
+                       (atomic_load(&p->runnext) != NULL);
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%u", first ? "" : " ", len);
+        first = 0;
+    }
+    snprintf(line + n, sizeof line - (size_t)n, "]\n");
+    fputs(line, stderr);
+}
+
 static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
@@ -1394,8 +1433,11 @@ static void *sysmon_main(void *arg)
     for (;;) {
         if (atomic_load(&S.npidle) == atomic_load(&S.nactive)) {
             atomic_store(&sysmon_sleeping, 1);
+            if (S.schedtrace_ms > 0)
+                schedtrace(goc_nanotime());
             if (atomic_load(&S.npidle) == atomic_load(&S.nactive))
-                rt_futex_wait(&sysmon_sleeping, 1, -1);
+                rt_futex_wait(&sysmon_sleeping, 1,
+                              S.schedtrace_ms > 0 ? S.schedtrace_ms * 1000000 : -1);
             atomic_store(&sysmon_sleeping, 0);
             delay = 20 * 1000;
             continue;
@@ -1422,6 +1464,11 @@ static void *sysmon_main(void *arg)
         delay = acted ? 20 * 1000 : (delay * 2 > 10 * 1000 * 1000 ? 10 * 1000 * 1000 : delay * 2);
         if (ncandidates && delay > 1000 * 1000)
             delay = 1000 * 1000;   /* a P may be stuck: judge it soon */
+        if (S.schedtrace_ms > 0) {
+            schedtrace(goc_nanotime());
+            if (delay > S.schedtrace_ms * 1000000)
+                delay = S.schedtrace_ms * 1000000;
+        }
     }
     return NULL;
 }
