@@ -24,7 +24,10 @@
  *
  * Environment: GOC_MAXPROCS (worker threads, default the CPUs this process
  * may use), GOC_STACK_SIZE (bytes per goroutine stack, default 64 KiB; the
- * main goroutine gets at least 8 MiB), GOC_DEBUG=schedtrace=MS.
+ * main goroutine gets at least 8 MiB), GOC_DEBUG=schedtrace=MS (a line of
+ * scheduler state on stderr every MS ms), GOC_TRACE=FILE (a Chrome
+ * trace-event file of goroutine run slices, spawns and collections, for
+ * Perfetto; see runtime/trace.c).
  */
 #ifndef GOC_H
 #define GOC_H

@@ -663,6 +663,11 @@ static void run_cycle(void)
     rt_lock_release(&C.stats_lock);
     if (C.trace)
         trace_line(cycle, t, live_before, &hs, freed, marked, goal, roots);
+    if (atomic_load_explicit(&rt_trace_on, memory_order_relaxed)) {
+        rt_trace_gc("gc pause", t[0], t[1], cycle);
+        rt_trace_gc("gc mark", t[1], t[2], cycle);
+        rt_trace_gc("gc sweep", t[2], t[3], cycle);
+    }
 }
 
 /* Whether cycle n must run: asked for by goc_gc or an assist, or still

@@ -201,6 +201,7 @@ static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
                     g->created_line);
     }
     fflush(stderr);
+    rt_trace_flush();
     _exit(2);
 }
 

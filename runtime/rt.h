@@ -240,6 +240,7 @@ struct rt_m {
 
     uint64_t rand_state;
     void *altstack;
+    int64_t trace_g, trace_since;  /* trace.c: running G's id and since when */
 } __attribute__((aligned(RT_CACHELINE)));
 
 /* The scheduler's global state. */
@@ -431,6 +432,21 @@ struct goc_chan {
 RT_NORETURN void rt_panic(const char *msg) RT_HIDDEN;
 /* Called when a G's function returns or a panic reaches the top. */
 void rt_goexit_frames(rt_g *g) RT_HIDDEN;
+
+/* ---------------------------------------------------------------------- */
+/* trace.c: GOC_TRACE=FILE                                                */
+/* ---------------------------------------------------------------------- */
+
+extern _Atomic int rt_trace_on RT_HIDDEN;   /* GOC_TRACE is being written */
+void rt_trace_init(void) RT_HIDDEN;
+/* Writes out buffered events (before _exit). */
+void rt_trace_flush(void) RT_HIDDEN;
+/* m switches from `from` to `to` (either may be m's g0). */
+void rt_trace_switch(rt_m *m, rt_g *from, rt_g *to) RT_HIDDEN;
+/* g was just spawned by the goroutine running on m (m may be NULL). */
+void rt_trace_go(rt_g *g, rt_m *m) RT_HIDDEN;
+/* A phase of collection `cycle` ran from start to end (nanotime). */
+void rt_trace_gc(const char *phase, int64_t start, int64_t end, uint64_t cycle) RT_HIDDEN;
 
 /* ---------------------------------------------------------------------- */
 /* sanitizer annotations (san.c)                                          */

@@ -109,6 +109,7 @@ uint32_t rt_fastrand(void)
 void rt_fatal(const char *fmt, ...)
 {
     va_list ap;
+    rt_trace_flush();
     fflush(stdout);
     fputs("fatal error: ", stderr);
     va_start(ap, fmt);
@@ -563,6 +564,8 @@ __thread goc_frame **rt_tls_frames;
 
 static void switch_to(rt_m *m, rt_g *from, rt_g *to, bool exiting)
 {
+    if (RT_UNLIKELY(atomic_load_explicit(&rt_trace_on, memory_order_relaxed)))
+        rt_trace_switch(m, from, to);
     m->curg = to;
     rt_tls_frames = to == &m->g0 ? NULL : &to->frames;
     to->m = m;
@@ -789,6 +792,8 @@ static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
     atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
     g->sp = rt_ctx_make(g->stack_hi, g_entry);
     rt_san_new_g(g);
+    if (RT_UNLIKELY(atomic_load_explicit(&rt_trace_on, memory_order_relaxed)))
+        rt_trace_go(g, m);
     count_goroutine(p, 1);
     atomic_store_explicit(&g->status, RT_G_RUNNABLE, memory_order_relaxed);
     if (p) {
@@ -1564,6 +1569,7 @@ static void check_dead(void)
     fflush(stdout);
     fputs("fatal error: all goroutines are asleep - deadlock!\n\n", stderr);
     rt_dump_goroutines();
+    rt_trace_flush();
     fflush(stderr);
     _exit(2);
 }
@@ -1573,6 +1579,7 @@ static void on_sigquit(int sig)
     fflush(stdout);
     fputs("SIGQUIT: quit\n\n", stderr);
     rt_dump_goroutines();
+    rt_trace_flush();
     fflush(stderr);
     _exit(2);
 }
@@ -1628,6 +1635,7 @@ static void init_once_fn(void)
     const char *st = dbg ? strstr(dbg, "schedtrace=") : NULL;
     if (st)
         S.schedtrace_ms = atoll(st + 11);
+    rt_trace_init();
     /* Room for the spares too, committed by the kernel only when used;
      * never moved, so loops may read S.ps without a lock. */
     S.maxp = S.nprocs + RT_MAX_SPARE;
