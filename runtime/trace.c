@@ -36,7 +36,7 @@ _Atomic int rt_trace_on;
 static rt_lock trace_lock;          /* guards out and the lanes' names   */
 static FILE *out;
 static int64_t t0;
-static char named[4096];            /* P lanes whose name was written     */
+static bool named[4096];            /* P lanes whose name was written     */
 static bool named_threads, named_gc;
 
 enum { LANE_THREADS = 99999, LANE_GC = 100000 };  /* lanes of their own */
@@ -47,7 +47,7 @@ static double us(int64_t ns) { return (double)(ns - t0) / 1000.0; }
  * written on first use.  Caller holds trace_lock. */
 static int lane(int p)
 {
-    bool *done = p < 0 ? &named_threads : p < (int)sizeof named ? (bool *)&named[p] : NULL;
+    bool *done = p < 0 ? &named_threads : p < (int)(sizeof named / sizeof *named) ? &named[p] : NULL;
     int tid = p < 0 ? LANE_THREADS : p;
     if (done && !*done) {
         *done = true;
