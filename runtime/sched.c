@@ -1204,6 +1204,18 @@ static bool runq_drain_global(rt_p *v)
     return true;
 }
 
+/* Whether any goroutine waits in a run queue (for a retiring spinner's
+ * duty: waking an M for nothing would disturb deadlock detection). */
+static bool work_queued(void)
+{
+    if (atomic_load(&S.runq_size))
+        return true;
+    for (int i = 0, np = rt_nallp(); i < np; i++)
+        if (!runq_empty(&S.ps[i]) || atomic_load(&S.ps[i].runnext))
+            return true;
+    return false;
+}
+
 /* A spare asked to retire, on its g0: hands its queue over and sleeps
  * until sysmon needs it again (then returns, not spinning).  A spinning M
  * owes the others a look at the queues before it stops (see the top
@@ -1229,7 +1241,8 @@ static void retire_self(rt_m *m)
         atomic_fetch_sub(&S.nactive, 1);
     }
     rt_lock_release(&S.lock);
-    rt_wakep();
+    if (work_queued())
+        rt_wakep();
     if (!retire)
         return;
     while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
@@ -1296,7 +1309,8 @@ static bool drop_spare(void)
         rt_lock_release(&S.lock);
         /* It may have been a spinner re-checking the queues in stop_m,
          * which now waits for a wake-up instead: look for it. */
-        rt_wakep();
+        if (work_queued())
+            rt_wakep();
         return true;
     }
     return false;
@@ -1559,8 +1573,10 @@ static void check_dead(void)
         return;
     uint64_t before = progress_signature();
     struct timespec ts = { 0, 10 * 1000 * 1000 };
+    rt_runtime_wait_begin();             /* not a blocking C call (sysmon) */
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;                                /* the collector's stop signal */
+    rt_runtime_wait_end();
     rt_lock_acquire(&S.lock);
     if (!looks_dead() || progress_signature() != before) {
         rt_lock_release(&S.lock);
