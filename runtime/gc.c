@@ -424,12 +424,12 @@ static bool try_hold(rt_gc_thr *t)
     return true;
 }
 
-/* Stops every registered thread but this one (thr_lock held). */
 uint32_t rt_gc_stop_epoch(void)
 {
     return atomic_load_explicit(&stw_epoch, memory_order_acquire);
 }
 
+/* Stops every registered thread but this one (thr_lock held). */
 static void stop_world(void)
 {
     uint32_t e = atomic_fetch_add_explicit(&stw_epoch, 1, memory_order_acq_rel) + 1;

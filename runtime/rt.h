@@ -192,13 +192,14 @@ struct rt_p {
     _Atomic uint32_t preempt_req;  /* sysmon: the G running here ran too long */
     uint32_t sm_fairtick;        /* sysmon only: fairtick when last seen   */
     int64_t sm_since;            /* sysmon only: since when it is unchanged */
-    int64_t sm_first;            /* sysmon only: ... not reset by preemption,
-                                    0: not seen running at the last look */
-    int64_t sm_cpu0, sm_cpu_at;  /* sysmon only: M's CPU time at the look
-                                    after sm_first (-1 before), and when */
-    int64_t sm_asked;            /* sysmon only: first unanswered preemption
-                                    request since sm_first, or 0        */
+    bool sm_running;             /* sysmon only: seen running at the last
+                                    look (else its clock restarts)     */
     bool stuck;                  /* sysmon only: its M is in a blocking call */
+    int64_t sm_cpu0, sm_cpu_at;  /* sysmon only: M's CPU time at the look
+                                    after the clock restarted (-1 before),
+                                    and when                             */
+    int64_t sm_asked;            /* sysmon only: first unanswered preemption
+                                    request since the restart, or 0     */
 
     rt_g *gfree;                 /* free Gs with stacks (owner only)     */
     int ngfree;
@@ -240,7 +241,7 @@ struct rt_m {
 
     uint64_t rand_state;
     void *altstack;
-    int64_t trace_g, trace_since;  /* trace.c: running G's id and since when */
+    int64_t trace_since;         /* trace.c: when the running G started, 0 on g0 */
 } __attribute__((aligned(RT_CACHELINE)));
 
 /* The scheduler's global state. */
@@ -288,8 +289,9 @@ rt_m *rt_getm(void) RT_HIDDEN;           /* never cached: see top comment */
 extern __thread rt_m *rt_tls_m RT_HIDDEN;
 extern __thread goc_frame **rt_tls_frames RT_HIDDEN;   /* sched.c, set on each switch */
 /* Bracket the runtime's own waits and system calls that may sleep (futex
- * waits, mapping stacks, growing the heap) so that sysmon does not take
- * them for blocking C calls (sched.c); they nest. */
+ * waits, mapping and populating stacks, the deadlock check's pause) so
+ * that sysmon does not take them for blocking C calls (sched.c); they
+ * nest. */
 static inline void rt_runtime_wait_begin(void)
 {
     rt_m *m = rt_tls_m;

@@ -475,20 +475,26 @@ static void wake_sysmon(void)
         rt_futex_wake(&sysmon_sleeping, 1);
 }
 
-/* Removes m from the idle list if it is still there. */
-static bool idle_remove(rt_m *m)
+/* Takes m off the idle list if it is still there and gives its P the
+ * status `to`.  Caller holds sched.lock. */
+static bool idle_unlink_locked(rt_m *m, uint32_t to)
 {
-    bool found = false;
-    rt_lock_acquire(&S.lock);
     for (rt_m **pp = &S.idle; *pp; pp = &(*pp)->idle_next) {
         if (*pp == m) {
             *pp = m->idle_next;
             atomic_fetch_sub(&S.npidle, 1);
-            atomic_store_explicit(&m->p->status, 1, memory_order_relaxed);
-            found = true;
-            break;
+            atomic_store_explicit(&m->p->status, to, memory_order_relaxed);
+            return true;
         }
     }
+    return false;
+}
+
+/* Removes m from the idle list if it is still there. */
+static bool idle_remove(rt_m *m)
+{
+    rt_lock_acquire(&S.lock);
+    bool found = idle_unlink_locked(m, RT_P_RUNNING);
     rt_lock_release(&S.lock);
     if (found)
         wake_sysmon();   /* it sleeps while every P is idle */
@@ -1091,15 +1097,18 @@ void goc__preempt(void)
  * collector), or used RT_HANDOFF_CPU_NS of CPU time in C that never polls
  * (judge_stuck).  While a P is a candidate sysmon looks at least every
  * millisecond.  A stop of the world by the collector leaves threads asleep
- * with fairticks unchanged, so it restarts every P's clock.  sysmon then keeps GOC_MAXPROCS Ps available
- * (active, not stuck, not asked to retire): it re-activates a retired spare
- * or makes a new one (at most RT_MAX_SPARE), or, when a stuck P has
- * scheduled again, asks one spare to retire.  A busy spare retires at its
- * next switch (next_local declines, find_runnable calls retire_self): it
- * moves its queue to the global queue and sleeps.  An idle spare is retired
- * by sysmon in place.  Either way another M is woken, in case the retiree
- * was the spinning M that a submitter counted on.  Retired Ps keep their
- * timers (sysmon runs them when due) and their goroutine counts.
+ * with fairticks unchanged, so it restarts every P's clock.
+ *
+ * sysmon then keeps GOC_MAXPROCS Ps available (active, not stuck, not asked
+ * to retire): it re-activates a retired spare or makes a new one (at most
+ * RT_MAX_SPARE), or, when a stuck P has scheduled again, asks one spare to
+ * retire.  A busy spare retires at its next switch (next_local declines,
+ * find_runnable calls retire_self): it moves its queue to the global queue
+ * and sleeps.  An idle spare is retired by sysmon in place.  Either way,
+ * if work is queued, another M is woken: the retiree may have been the
+ * spinning M that a submitter counted on (waking one for nothing would
+ * look like progress to the deadlock check).  Retired Ps keep their timers
+ * (sysmon runs them when due) and their goroutine counts.
  *
  * Until it schedules again, a stuck P's goroutine is not asked to yield:
  * after its call returns it runs beside the spare, like a Go thread coming
@@ -1145,8 +1154,9 @@ static int64_t thread_cpu_ns(rt_m *m)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Whether p, running without a schedule since sm_first, is stuck in C.
- * The look after sm_first takes a baseline of its thread's CPU time; from
+/* Whether p, running without a schedule since the last look that reset
+ * its clock, is stuck in C.  The next look takes a baseline of its thread's
+ * CPU time; from
  * the next one on, it is stuck if since the baseline its thread has
  *   - computed RT_HANDOFF_CPU_NS of CPU time and left a request to yield
  *     unanswered for RT_PREEMPT_NS (C that never polls; CPU time, not wall
@@ -1175,10 +1185,10 @@ static bool judge_stuck(rt_p *p, int64_t now)
            !atomic_load(&m->in_rt_wait);        /* it may have just entered one */
 }
 
-/* sysmon: moves what is queued on a stuck P (ring and runnext) to the
- * global queue, which busy Ps poll every 61 schedules and idle Ms take at
- * once.  Safe against the owner: the ring under runq_lock, runnext by CAS,
- * as thieves do. */
+/* Moves what is queued on P v (ring and runnext) to the global queue,
+ * which busy Ps poll every 61 schedules and idle Ms take at once: sysmon's
+ * for a stuck P, a retiring spare's for its own.  Safe against the owner:
+ * the ring under runq_lock, runnext by CAS, as thieves do. */
 static bool runq_drain_global(rt_p *v)
 {
     rt_g *batch[RT_RUNQ_SIZE + 1];
@@ -1227,11 +1237,7 @@ static void retire_self(rt_m *m)
         m->spinning = false;
         atomic_fetch_sub(&S.nmspinning, 1);
     }
-    for (rt_g *g; (g = runq_get(p)) != NULL;) {
-        rt_lock_acquire(&S.lock);
-        globrunq_put_batch(g, g, 1);
-        rt_lock_release(&S.lock);
-    }
+    runq_drain_global(p);
     atomic_store_explicit(&m->park, 0, memory_order_relaxed);
     rt_lock_acquire(&S.lock);
     bool retire = atomic_exchange(&p->retire_req, 0);   /* else sysmon took it back */
@@ -1296,15 +1302,9 @@ static bool drop_spare(void)
             continue;
         atomic_store(&p->retire_req, 1);
         rt_lock_acquire(&S.lock);
-        for (rt_m **pp = &S.idle; *pp; pp = &(*pp)->idle_next) {
-            if (*pp == p->m) {
-                *pp = p->m->idle_next;
-                atomic_fetch_sub(&S.npidle, 1);
-                atomic_store(&p->status, RT_P_RETIRED);
-                atomic_fetch_sub(&S.nactive, 1);
-                atomic_store(&p->retire_req, 0);
-                break;
-            }
+        if (idle_unlink_locked(p->m, RT_P_RETIRED)) {   /* asleep: retire it here */
+            atomic_fetch_sub(&S.nactive, 1);
+            atomic_store(&p->retire_req, 0);
         }
         rt_lock_release(&S.lock);
         /* It may have been a spinner re-checking the queues in stop_m,
@@ -1353,10 +1353,10 @@ static bool retake(int64_t now)
             p->stuck = false;
             nstuck--;
         }
-        if (moved || restart || p->sm_first == 0) {
+        if (moved || restart || !p->sm_running) {
             p->sm_fairtick = t;
             p->sm_since = now;
-            p->sm_first = st == RT_P_RUNNING ? now : 0;
+            p->sm_running = st == RT_P_RUNNING;
             p->sm_cpu0 = -1;
             p->sm_asked = 0;
             continue;
@@ -1369,7 +1369,7 @@ static bool retake(int64_t now)
             atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
         }
         ncandidates += !p->stuck && p->sm_cpu0 >= 0;
-        if (p->stuck && (!runq_empty(p) || atomic_load(&p->runnext)) && runq_drain_global(p)) {
+        if (p->stuck && runq_drain_global(p)) {
             rt_wakep();
             acted = true;
         }

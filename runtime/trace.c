@@ -96,14 +96,25 @@ void rt_trace_flush(void)
     rt_lock_release(&trace_lock);
 }
 
-/* Why `from` stopped running, from its status after the switch began. */
+/* Why `from` stopped running: every switch away from a goroutine is an
+ * exit or an rt_park with a reason ("yield" for goc_yield and preemption). */
 static const char *stop_reason(rt_g *from)
 {
-    switch (atomic_load_explicit(&from->status, memory_order_relaxed)) {
-    case RT_G_DEAD: return "exit";
-    case RT_G_RUNNABLE: return "yield";
-    case RT_G_WAITING: return from->wait_reason ? from->wait_reason : "waiting";
-    default: return "preempted";
+    if (atomic_load_explicit(&from->status, memory_order_relaxed) == RT_G_DEAD)
+        return "exit";
+    return from->wait_reason ? from->wait_reason : "waiting";
+}
+
+/* s as the inside of a JSON string (source paths may hold '"' or '\'). */
+static void put_json(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", *s);
+        else
+            fputc(*s, out);
     }
 }
 
@@ -113,7 +124,7 @@ void rt_trace_switch(rt_m *m, rt_g *from, rt_g *to)
     rt_lock_acquire(&trace_lock);
     if (out) {
         int tid = lane(m->p ? m->p->id : -1);
-        if (from != &m->g0 && m->trace_g == from->id && m->trace_since) {
+        if (from != &m->g0 && m->trace_since) {
             fprintf(out, "{\"name\":\"G%lld\",\"cat\":\"goroutine\",\"ph\":\"X\",\"ts\":%.3f,"
                          "\"dur\":%.3f,\"pid\":1,\"tid\":%d,\"args\":{\"goid\":%lld,"
                          "\"stop\":\"%s\"}},\n",
@@ -122,8 +133,7 @@ void rt_trace_switch(rt_m *m, rt_g *from, rt_g *to)
         }
     }
     rt_lock_release(&trace_lock);
-    m->trace_g = to != &m->g0 ? to->id : 0;
-    m->trace_since = to != &m->g0 ? now : 0;
+    m->trace_since = to != &m->g0 ? now : 0;   /* 0: on g0, no slice open */
 }
 
 void rt_trace_go(rt_g *g, rt_m *m)
@@ -133,10 +143,10 @@ void rt_trace_go(rt_g *g, rt_m *m)
     if (out) {
         int tid = lane(m && m->p ? m->p->id : -1);
         fprintf(out, "{\"name\":\"go\",\"cat\":\"spawn\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%.3f,"
-                     "\"pid\":1,\"tid\":%d,\"args\":{\"goid\":%lld,\"parent\":%lld,"
-                     "\"at\":\"%s:%d\"}},\n",
-                us(now), tid, (long long)g->id, (long long)g->parent_id,
-                g->created_file ? g->created_file : "?", g->created_line);
+                     "\"pid\":1,\"tid\":%d,\"args\":{\"goid\":%lld,\"parent\":%lld,\"at\":\"",
+                us(now), tid, (long long)g->id, (long long)g->parent_id);
+        put_json(g->created_file ? g->created_file : "?");
+        fprintf(out, ":%d\"}},\n", g->created_line);
     }
     rt_lock_release(&trace_lock);
 }

@@ -115,11 +115,18 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
     free(args);
 }
 
-int tr_type_is_arithmetic(tr_unit *u, const char *name)
+/* The probe `name`'s entry, or -1. */
+static int probe_index(tr_unit *u, const char *name)
 {
     for (int i = 0; i < u->types.n; i++)
-        if (!strcmp(u->types.names[i], name)) return u->types.arith[i];
-    return 0;
+        if (!strcmp(u->types.names[i], name)) return i;
+    return -1;
+}
+
+int tr_type_is_arithmetic(tr_unit *u, const char *name)
+{
+    int i = probe_index(u, name);
+    return i >= 0 && u->types.arith[i];
 }
 
 int tr_is_macro(tr_unit *u, const char *name)
@@ -131,14 +138,12 @@ int tr_is_macro(tr_unit *u, const char *name)
 
 const char *tr_type_of(tr_unit *u, const char *name)
 {
-    for (int i = 0; i < u->types.n; i++)
-        if (!strcmp(u->types.names[i], name)) return u->types.types[i];
-    return NULL;
+    int i = probe_index(u, name);
+    return i >= 0 ? u->types.types[i] : NULL;
 }
 
 int tr_type_is_chan(tr_unit *u, const char *name)
 {
-    for (int i = 0; i < u->types.n; i++)
-        if (!strcmp(u->types.names[i], name)) return u->types.chan[i];
-    return 0;
+    int i = probe_index(u, name);
+    return i >= 0 && u->types.chan[i];
 }
