@@ -441,6 +441,9 @@ void rt_goexit_frames(rt_g *g) RT_HIDDEN;
 
 extern _Atomic int rt_trace_on RT_HIDDEN;   /* GOC_TRACE is being written */
 void rt_trace_init(void) RT_HIDDEN;
+/* fence.c: a full fence on every running thread of the process. */
+void rt_process_fence_init(void) RT_HIDDEN;
+void rt_process_fence(void) RT_HIDDEN;
 /* Writes out buffered events (before _exit). */
 void rt_trace_flush(void) RT_HIDDEN;
 /* m switches from `from` to `to` (either may be m's g0). */

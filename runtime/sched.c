@@ -1652,6 +1652,7 @@ static void init_once_fn(void)
     if (st)
         S.schedtrace_ms = atoll(st + 11);
     rt_trace_init();
+    rt_process_fence_init();
     /* Room for the spares too, committed by the kernel only when used;
      * never moved, so loops may read S.ps without a lock. */
     S.maxp = S.nprocs + RT_MAX_SPARE;

@@ -155,8 +155,7 @@ GOC_TEST(mutex_parks_goroutine)
 }
 
 /* A holder that unlocks and relocks while goroutines wait: the relock
- * takes the mutex although waiters are counted in its state (the inline
- * fast path), exclusion still holds each time, and every waiter still gets
+ * takes the mutex although waiters are queued (the inline fast path), exclusion still holds each time, and every waiter still gets
  * the mutex once the holder lets go for good. */
 struct relock {
     goc_mutex m;
@@ -200,6 +199,77 @@ GOC_TEST(mutex_relock_with_waiters)
     goc_mutex_lock(&s.m);                     /* free again, no waiters */
     goc_mutex_unlock(&s.m);
     return 0;
+}
+
+/* ---- first contention ----------------------------------------------------- */
+
+/* Each round makes a fresh mutex, so its unlocks start on the fence-free
+ * path (goc.h), and lets four goroutines hammer it; each holds it across a
+ * yield now and then, so the others queue.  The first of them to wait
+ * marks the mutex and fences every thread while the others may be in the
+ * middle of a fence-free unlock: a lost wake-up would hang the round, and
+ * exclusion and the count are checked. */
+struct fresh {
+    goc_mutex m;
+    long count;                 /* guarded by m */
+    _Atomic int inside, bad;
+    goc_chan *join;
+};
+
+enum { FRESH_ITERS = 64, FRESH_WORKERS = 4, FRESH_ROUNDS = 300 };
+
+static void fresh_worker(void *p)
+{
+    struct fresh *f = p;
+    for (int i = 0; i < FRESH_ITERS; i++) {
+        goc_mutex_lock(&f->m);
+        if (atomic_fetch_add(&f->inside, 1) != 0)
+            atomic_fetch_add(&f->bad, 1);
+        long c = f->count;
+        if (i % 8 == 7)
+            goc_yield();
+        f->count = c + 1;
+        atomic_fetch_sub(&f->inside, 1);
+        goc_mutex_unlock(&f->m);
+    }
+    join_done(f->join);
+}
+
+static int fresh_rounds(void)
+{
+    int marked = 0;
+    for (int r = 0; r < FRESH_ROUNDS; r++) {
+        struct fresh *f = calloc(1, sizeof *f);
+        REQUIRE(f != NULL);
+        f->join = join_make(FRESH_WORKERS);
+        for (int i = 0; i < FRESH_WORKERS; i++)
+            goc_go(fresh_worker, f);
+        join_wait(f->join, FRESH_WORKERS);
+        CHECK_EQ(f->count, (long)FRESH_WORKERS * FRESH_ITERS);
+        CHECK_EQ(atomic_load(&f->bad), 0);
+        marked += (f->m.wait & GOC__MUTEX_MARKED) != 0;   /* someone waited */
+        goc_mutex_lock(&f->m);                    /* free, nobody queued */
+        goc_mutex_unlock(&f->m);
+        free(f);
+    }
+    CHECK(marked > 0);          /* the switch to fenced unlocks was exercised */
+    return 0;
+}
+
+GOC_TEST(mutex_first_contention)
+{
+    return fresh_rounds();
+}
+
+/* The same where membarrier is missing: every unlock fences.  Switched
+ * while no other goroutine touches a mutex. */
+GOC_TEST(mutex_first_contention_fenced)
+{
+    uint32_t saved = goc__mutex_fenced;
+    goc__mutex_fenced = GOC__MUTEX_MARKED;
+    int rc = fresh_rounds();
+    goc__mutex_fenced = saved;
+    return rc;
 }
 
 /* ---- rwmutex ------------------------------------------------------------- */
@@ -630,6 +700,8 @@ int main(void)
         GOC_UNIT(mutex_blocks_until_unlock),
         GOC_UNIT(mutex_parks_goroutine),
         GOC_UNIT(mutex_relock_with_waiters),
+        GOC_UNIT(mutex_first_contention),
+        GOC_UNIT(mutex_first_contention_fenced),
         GOC_UNIT(rwmutex_exclusion),
         GOC_UNIT(rwmutex_readers_share),
         GOC_UNIT(waitgroup),
