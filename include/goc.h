@@ -92,6 +92,17 @@ int goc_run(int (*fn)(void *), void *arg);
 #define goc_go(fn, arg) goc_go_at((fn), (arg), __FILE__, __LINE__)
 void goc_go_at(void (*fn)(void *), void *arg, const char *file, int line);
 
+/* goc_go_copy_at is goc_go_at for a start argument the caller does not keep:
+ * it copies the `size` bytes at env to the top of the new goroutine's stack
+ * (to the collected heap when size > GOC_GO_ENV_MAX) and fn receives a
+ * pointer to that copy, 16-byte aligned, valid until fn returns.  env may
+ * be reused or go out of scope as soon as the call returns.  Pointers in
+ * the copy keep what they point to alive, as on any goroutine's stack.  The
+ * translator lowers `go f(args)` to it, so a go statement allocates
+ * nothing, as in Go. */
+#define GOC_GO_ENV_MAX 1024
+void goc_go_copy_at(void (*fn)(void *), const void *env, size_t size, const char *file, int line);
+
 /* goc_yield lets other goroutines run; the caller stays runnable. */
 void goc_yield(void);
 

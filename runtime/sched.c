@@ -771,8 +771,11 @@ static RT_NORETURN void g_entry(void)
     goexit();
 }
 
-static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
-                         int line, size_t stack)
+/* Starts fn(arg) in a new goroutine with a stack of class `stack`.  With
+ * env_size > 0, arg points to env_size bytes that are copied to the top of
+ * the new stack and fn gets the copy instead (goc_go_copy_at). */
+static rt_g *spawn_env(void (*fn)(void *), void *arg, size_t env_size, const char *file,
+                       int line, size_t stack)
 {
     rt_m *m = rt_getm();
     rt_p *p = m ? m->p : NULL;
@@ -796,8 +799,14 @@ static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
     g->wait_on = NULL;
     g->asan_fake_stack = NULL;
     atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
-    g->sp = rt_ctx_make(g->stack_hi, g_entry);
-    rt_san_new_g(g);
+    rt_san_new_g(g);   /* first: under ASan it clears the pooled stack's shadow */
+    char *top = g->stack_hi;
+    if (env_size) {
+        top = (char *)(((uintptr_t)top - env_size) & ~(uintptr_t)15);
+        memcpy(top, arg, env_size);
+        g->arg = top;
+    }
+    g->sp = rt_ctx_make(top, g_entry);
     if (RT_UNLIKELY(atomic_load_explicit(&rt_trace_on, memory_order_relaxed)))
         rt_trace_go(g, m);
     count_goroutine(p, 1);
@@ -815,14 +824,27 @@ static rt_g *spawn_sized(void (*fn)(void *), void *arg, const char *file,
 
 rt_g *rt_spawn(void (*fn)(void *), void *arg, const char *file, int line)
 {
-    return spawn_sized(fn, arg, file, line, 0);
+    return spawn_env(fn, arg, 0, file, line, 0);
 }
 
 void goc_go_at(void (*fn)(void *), void *arg, const char *file, int line)
 {
     if (!atomic_load_explicit(&S.started, memory_order_acquire))
         rt_init();
-    spawn_sized(fn, arg, file, line, 0);
+    spawn_env(fn, arg, 0, file, line, 0);
+}
+
+void goc_go_copy_at(void (*fn)(void *), const void *env, size_t size, const char *file, int line)
+{
+    if (!atomic_load_explicit(&S.started, memory_order_acquire))
+        rt_init();
+    if (size > GOC_GO_ENV_MAX) {   /* too much for the top of a stack */
+        void *heap = goc_alloc(size);
+        memcpy(heap, env, size);
+        spawn_env(fn, heap, 0, file, line, 0);
+        return;
+    }
+    spawn_env(fn, (void *)env, size, file, line, 0);
 }
 
 int64_t goc_goid(void)
@@ -1688,7 +1710,7 @@ static void start_waited(void (*fn)(void *), void *arg, const char *what, size_t
 {
     atomic_fetch_add(&S.nblocking, 1);
     atomic_fetch_add(&nrunwaiters, 1);
-    spawn_sized(fn, arg, what, 0, stack);
+    spawn_env(fn, arg, 0, what, 0, stack);
     atomic_fetch_sub(&S.nblocking, 1);
     /* Every M may have gone idle while nblocking held them off. */
     check_dead();

@@ -165,10 +165,11 @@ static void go_call(em *e, TSNode n, TSNode call)
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(pre, "%s__goc_e->a%u", i ? ", " : "", i);
     tr_buf_puts(pre, "); } ");
     if (e->u->marks) tr_buf_mark(pre, 'P', 0, 0);
-    tr_buf_printf(o, " struct __goc_gc%u *__goc_e = goc_alloc(sizeof *__goc_e); __goc_e->f = __goc_gc%u_f;",
-                  id, id);
-    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_e->a%u = __goc_gc%u_%u;", i, id, i);
-    tr_buf_printf(o, " goc_go_at(__goc_gc%u_run, __goc_e, ", id);
+    /* the function and arguments travel on the new goroutine's stack (the
+     * runtime copies them there), so a go statement allocates nothing */
+    tr_buf_printf(o, " struct __goc_gc%u __goc_e; __goc_e.f = __goc_gc%u_f;", id, id);
+    for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_e.a%u = __goc_gc%u_%u;", i, id, i);
+    tr_buf_printf(o, " goc_go_copy_at(__goc_gc%u_run, &__goc_e, sizeof __goc_e, ", id);
     tr_buf_c_string(o, e->u->opt->in_path);
     tr_buf_printf(o, ", %d); }", src_line(e, n));
 }

@@ -205,14 +205,14 @@ GOC_TEST(mutex_relock_with_waiters)
 
 /* Each round makes a fresh mutex, so its unlocks start on the fence-free
  * path (goc.h), and lets four goroutines hammer it; each holds it across a
- * yield now and then, so the others queue.  The first of them to wait
- * marks the mutex and fences every thread while the others may be in the
- * middle of a fence-free unlock: a lost wake-up would hang the round, and
- * exclusion and the count are checked. */
+ * yield now and then, so the others queue.  Main holds it while they
+ * start, so some of them give up spinning and mark it (waiting), and the
+ * first waits race with the others' unlocks later in the round.  A lost
+ * wake-up would hang the round; exclusion and the count are checked. */
 struct fresh {
     goc_mutex m;
     long count;                 /* guarded by m */
-    _Atomic int inside, bad;
+    _Atomic int inside, bad, started;
     goc_chan *join;
 };
 
@@ -221,6 +221,7 @@ enum { FRESH_ITERS = 64, FRESH_WORKERS = 4, FRESH_ROUNDS = 300 };
 static void fresh_worker(void *p)
 {
     struct fresh *f = p;
+    atomic_fetch_add(&f->started, 1);
     for (int i = 0; i < FRESH_ITERS; i++) {
         goc_mutex_lock(&f->m);
         if (atomic_fetch_add(&f->inside, 1) != 0)
@@ -242,8 +243,12 @@ static int fresh_rounds(void)
         struct fresh *f = calloc(1, sizeof *f);
         REQUIRE(f != NULL);
         f->join = join_make(FRESH_WORKERS);
+        goc_mutex_lock(&f->m);
         for (int i = 0; i < FRESH_WORKERS; i++)
             goc_go(fresh_worker, f);
+        REQUIRE(goc_test_wait_for(&f->started, FRESH_WORKERS, 10000));
+        goc_sleep(GOC_MILLISECOND);            /* they spin, then queue */
+        goc_mutex_unlock(&f->m);
         join_wait(f->join, FRESH_WORKERS);
         CHECK_EQ(f->count, (long)FRESH_WORKERS * FRESH_ITERS);
         CHECK_EQ(atomic_load(&f->bad), 0);
@@ -252,7 +257,7 @@ static int fresh_rounds(void)
         goc_mutex_unlock(&f->m);
         free(f);
     }
-    CHECK(marked > 0);          /* the switch to fenced unlocks was exercised */
+    CHECK(marked > 0);          /* the switch to fenced unlocks happened */
     return 0;
 }
 
