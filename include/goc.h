@@ -239,60 +239,57 @@ typedef struct goc_waitq {
 } goc_waitq;
 
 typedef struct goc_mutex {
-    uint32_t state;       /* 1 while held, else 0 */
-    uint32_t wait;        /* waiters, woken flag, contended mark (sync.c) */
+    uint32_t state;       /* locked bit, woken bit, waiter count (sync.c) */
+    uint32_t mode;        /* 0 until some goroutine first waits (sync.c) */
     goc_waitq q;
 } goc_mutex;
 void goc_mutex_lock(goc_mutex *m);
 bool goc_mutex_trylock(goc_mutex *m);
 /* Unlocking an unlocked mutex is fatal, as in Go:
- * "fatal error: sync: unlock of unlocked mutex", exit 2. */
+ * "fatal error: sync: unlock of unlocked mutex", exit 2.  As with POSIX
+ * mutexes, a goroutine that takes the mutex after another's unlock may
+ * free it: an unlock touches the mutex no more once it is released. */
 void goc_mutex_unlock(goc_mutex *m);
 
-/* The uncontended lock is one atomic instruction and the unlock of a mutex
- * that never had a waiter is a plain release store and two loads, inlined
- * into the caller through these macros; the functions above are the same
- * operations out of line (their addresses may be taken as usual).  A
- * goroutine about to wait on a mutex for the first time marks it contended
- * and makes every thread of the process execute a full fence (membarrier),
- * which is what lets the unlocker's store go without one (runtime/sync.c).
- * The other functions here are the paths the inline code calls;
- * goc__mutex_fenced is nonzero when the process cannot use membarrier, so
- * every unlock fences. */
+/* The uncontended lock is one atomic instruction, and the unlock of a
+ * mutex that no goroutine ever waited on is plain stores and loads, no
+ * atomic read-modify-write; both are inlined into the caller through these
+ * macros, and the functions above are the same operations out of line
+ * (their addresses may be taken as usual).  The unlocker names the mutex
+ * in its thread's goc__unlocking while it releases; the first goroutine
+ * about to wait on the mutex switches it to atomic unlocks, fences every
+ * thread (membarrier) and waits until no thread names it (runtime/sync.c).
+ * goc__unlocking is 1 on threads that are not the runtime's workers, which
+ * always unlock atomically; goc__mutex_fenced is nonzero when the process
+ * cannot use membarrier, and then every unlock is atomic. */
 void goc_mutex_lock_slow(goc_mutex *m);
-void goc_mutex_unlock_unlocked(void) __attribute__((noreturn));
-void goc_mutex_wake(goc_mutex *m);
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old_state);
 extern uint32_t goc__mutex_fenced;
-#define GOC__MUTEX_WOKEN 1u
-#define GOC__MUTEX_WAITER 2u
-#define GOC__MUTEX_MARKED 0x80000000u
+extern __thread const void *goc__unlocking __attribute__((tls_model("initial-exec")));
 static inline void goc_mutex_lock_inline(goc_mutex *m)
 {
+    /* Setting the locked bit of a locked mutex changes nothing, so one
+     * atomic OR (x86: lock bts) takes a free mutex even while waiters are
+     * counted in the state. */
     if (__builtin_expect(__atomic_fetch_or(&m->state, 1, __ATOMIC_ACQUIRE) & 1, 0))
         goc_mutex_lock_slow(m);
 }
 static inline void goc_mutex_unlock_inline(goc_mutex *m)
 {
-    uint32_t w = __atomic_load_n(&m->wait, __ATOMIC_RELAXED) | goc__mutex_fenced;
-    if (__builtin_expect(w == 0, 1)) {
-        /* Nobody ever waited: a plain store releases; a goroutine that
-         * starts waiting meanwhile fences this thread, so either it sees
-         * the store or this second look sees its mark. */
-        if (__builtin_expect(__atomic_load_n(&m->state, __ATOMIC_RELAXED) != 1, 0))
-            goc_mutex_unlock_unlocked();
-        __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
+    if (__builtin_expect(__atomic_load_n(&goc__unlocking, __ATOMIC_RELAXED) == 0, 1)) {
+        __atomic_store_n(&goc__unlocking, m, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (__builtin_expect(__atomic_load_n(&m->wait, __ATOMIC_RELAXED) != 0, 0))
-            goc_mutex_wake(m);
-        return;
+        uint32_t mode = __atomic_load_n(&m->mode, __ATOMIC_RELAXED) | goc__mutex_fenced;
+        if (__builtin_expect(mode == 0 && __atomic_load_n(&m->state, __ATOMIC_RELAXED) == 1, 1)) {
+            __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
+            __atomic_store_n(&goc__unlocking, 0, __ATOMIC_RELEASE);
+            return;
+        }
+        __atomic_store_n(&goc__unlocking, 0, __ATOMIC_RELEASE);
     }
-    /* Contended before: the exchange is a full fence, ordering the release
-     * before the look at the waiters (their count is raised with one). */
-    if (__builtin_expect(__atomic_exchange_n(&m->state, 0, __ATOMIC_SEQ_CST) != 1, 0))
-        goc_mutex_unlock_unlocked();
-    w = __atomic_load_n(&m->wait, __ATOMIC_SEQ_CST) & ~GOC__MUTEX_MARKED;
-    if (__builtin_expect(w >= GOC__MUTEX_WAITER && !(w & GOC__MUTEX_WOKEN), 0))
-        goc_mutex_wake(m);
+    uint32_t old = __atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE);
+    if (__builtin_expect(old != 1, 0))
+        goc_mutex_unlock_slow(m, old);
 }
 #define goc_mutex_lock(m) goc_mutex_lock_inline(m)
 #define goc_mutex_unlock(m) goc_mutex_unlock_inline(m)

@@ -3,13 +3,14 @@
  * process, on demand: membarrier(2)'s private expedited command.
  *
  * It lets a rare path pay for the ordering a hot path would otherwise need
- * on every call.  The user is goc_mutex (sync.c): an unlock of a mutex that
- * never had a waiter releases with a plain store and then looks for
- * waiters, which without a fence between the two could miss a goroutine
- * that is just starting to wait; that goroutine calls rt_process_fence
- * after announcing itself, which makes any such unlocker's store visible
- * (or its look see the announcement).  A thread that is not running at the
- * time has already been fenced by the context switch that stopped it.
+ * on every call.  The user is goc_mutex (sync.c's top comment): an unlock
+ * of a mutex that never had a waiter names the mutex in its thread's
+ * goc__unlocking, looks at the mutex's mode and releases it with a plain
+ * store; the first goroutine about to wait on it changes the mode, calls
+ * rt_process_fence, and can then trust each worker's goc__unlocking: an
+ * unlocker whose look came before the fence has its name visible by now.
+ * A thread that is not running at the time has already been fenced by the
+ * context switch that stopped it.
  *
  * Registration happens once at start-up.  Where the kernel lacks the
  * command or a seccomp filter refuses it, goc__mutex_fenced is raised
@@ -17,11 +18,17 @@
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <linux/membarrier.h>
+#include <sched.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 uint32_t goc__mutex_fenced;
+
+/* 1 (not a worker: always unlock atomically) until worker_main clears it. */
+__thread const void *goc__unlocking = (const void *)1;
 
 static long membarrier(int cmd)
 {
@@ -33,11 +40,14 @@ void rt_process_fence_init(void)
     long cmds = membarrier(MEMBARRIER_CMD_QUERY);
     if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
         membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
-        goc__mutex_fenced = GOC__MUTEX_MARKED;
+        goc__mutex_fenced = 1;
 }
 
 void rt_process_fence(void)
 {
-    if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-        rt_fatal("membarrier failed after registration");
+    while (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+        if (errno != EINTR && errno != EAGAIN && errno != ENOMEM)
+            rt_fatal("membarrier: %s", strerror(errno));
+        sched_yield();
+    }
 }

@@ -233,6 +233,7 @@ struct rt_m {
     bool spinning;
     rt_m *idle_next;             /* sched.idle list                      */
     _Atomic uint32_t park;       /* futex word for sleeping when idle    */
+    const void **unlocking;      /* the thread's goc__unlocking (sync.c) */
 
     /* After-switch hook: run by whoever resumes on this M next. */
     void (*after_fn)(rt_g *prev, void *arg);
@@ -444,6 +445,8 @@ void rt_trace_init(void) RT_HIDDEN;
 /* fence.c: a full fence on every running thread of the process. */
 void rt_process_fence_init(void) RT_HIDDEN;
 void rt_process_fence(void) RT_HIDDEN;
+/* sched.c: waits until no worker thread's goc__unlocking names m. */
+void rt_unlockers_wait(const void *m) RT_HIDDEN;
 /* Writes out buffered events (before _exit). */
 void rt_trace_flush(void) RT_HIDDEN;
 /* m switches from `from` to `to` (either may be m's g0). */

@@ -883,6 +883,18 @@ static rt_g *got_work(rt_m *m, rt_g *g)
     return g;
 }
 
+void rt_unlockers_wait(const void *mu)
+{
+    for (int i = 0, np = rt_nallp(); i < np; i++) {
+        const void **slot = __atomic_load_n(&S.ms[i].unlocking, __ATOMIC_ACQUIRE);
+        for (int k = 0; slot && __atomic_load_n(slot, __ATOMIC_ACQUIRE) == mu; k++)
+            if (k > 100)
+                sched_yield();   /* its thread was descheduled mid-unlock */
+            else
+                rt_cpu_relax();
+    }
+}
+
 static int64_t earliest_timer(void)
 {
     int64_t w = 0;
@@ -1044,6 +1056,8 @@ static void *worker_main(void *arg)
         m->cpuclock = -1;
     atomic_store(&m->tid, (int)syscall(SYS_gettid));
     m->curg = &m->g0;
+    __atomic_store_n(&goc__unlocking, NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->unlocking, &goc__unlocking, __ATOMIC_RELEASE);
     rt_stack_init_thread(m);
     rt_gc_register_m(m);
     rt_san_new_g(&m->g0);

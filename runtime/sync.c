@@ -8,42 +8,49 @@
  * as rt_park's unlock argument, so a waker (which takes the same lock) can
  * never see it queued before its context is saved.
  *
- * goc_mutex.state is 1 while the mutex is held; goc_mutex.wait holds
- * the rest: bit 0 woken (a released waiter is on its way to compete, so
- * unlockers need not wake another), bits 1..30 the number of queued
- * waiters, bit 31 "marked" (some goroutine has prepared to wait on it).
- * Lock is one atomic exchange of state.  Contended, it spins briefly (the
- * holder is usually running on another core), then queues.  Woken waiters
- * compete with newcomers (barging), which keeps the lock busy under
- * contention; unlike Go there is no starvation mode yet, so a waiter can
- * in principle lose repeatedly.
+ * goc_mutex.state: bit 0 locked, bit 1 woken (a released waiter is on its
+ * way to compete; unlockers need not wake another), bits 2.. waiter count.
+ * Lock is one atomic OR of the locked bit, which takes a free mutex even
+ * while waiters are counted; contended, it spins briefly (the holder is
+ * usually running on another core), then queues.  Unlock of a mutex that
+ * has had waiters is one atomic subtraction, which also tells whether
+ * anyone is to be woken (and then, only then, the mutex is touched again:
+ * a queued waiter keeps it alive).
+ * Woken waiters compete with newcomers (barging), which keeps the lock
+ * busy under contention; unlike Go there is no starvation mode yet, so a
+ * waiter can in principle lose repeatedly.
  *
- * Unlock must release state and then look whether anyone waits, and a
- * waiter must count itself and then look whether the lock is free: each
- * side stores and then loads another word, so each needs a full fence
- * between the two, or both can miss each other (a lost wake-up).  A mutex
- * that was never contended spares the unlocker that fence, which is half
- * the cost of an uncontended lock/unlock pair: the first goroutine that
- * prepares to wait sets the mark and then makes every running thread of
- * the process execute a full fence (membarrier(2), a few microseconds,
- * once per mutex).  An unlocker that loaded wait == 0 before that stores
- * state = 0 and loads wait again: if the fence came before its store, the
- * waiter sees the mutex free; if after, the second load sees the mark and
- * it wakes whoever queued.  From then on every unlock of that mutex uses
- * an exchange, a full fence, before its look (goc.h's inline code).
- * Without membarrier (old kernels, seccomp) goc__mutex_fenced makes every
- * unlock take that path.
+ * Unlock of a mutex nobody ever waited on (goc_mutex.mode == 0, where
+ * its waiter count is sure to be 0) is a plain store of 0, which halves
+ * the cost of an uncontended lock/unlock pair.  What makes that safe is
+ * the first goroutine about to wait on it (mark_contended): it sets mode
+ * to MARKING, makes every running thread of the process execute a full
+ * fence (membarrier(2), a few microseconds, once per mutex), waits until
+ * no worker thread's goc__unlocking names the mutex, and only then sets
+ * MARKED and counts itself in the state.  An unlocker names the mutex in
+ * goc__unlocking before it looks at mode and clears it after its store:
+ * if the fence came before its look, it saw the mark and subtracts
+ * atomically; if after, the waiter saw its name and waited for the store,
+ * which therefore cannot erase a waiter count.  The unlocker touches only
+ * its own thread's variable after the store, so whoever takes the mutex
+ * next may free it.  Threads that are not workers (goc__unlocking = 1, not
+ * scanned) and processes without membarrier (goc__mutex_fenced) always
+ * subtract.
  *
  * rwmutex follows Go's design: readers count up, a writer subtracts a large
  * constant so new readers queue, then waits for the departing readers.
  */
 #include "rt.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
-#define MUTEX_WOKEN GOC__MUTEX_WOKEN
-#define MUTEX_WAITER GOC__MUTEX_WAITER
-#define MUTEX_MARKED GOC__MUTEX_MARKED
+#define MUTEX_LOCKED 1u
+#define MUTEX_WOKEN 2u
+#define MUTEX_WAITER 4u
+
+#define MODE_MARKING 1u          /* goc_mutex.mode: a waiter is marking it */
+#define MODE_MARKED 2u           /* every unlock subtracts atomically */
 
 static inline rt_lock *qlock(goc_waitq *q)
 {
@@ -55,9 +62,9 @@ static inline _Atomic uint32_t *mstate(goc_mutex *m)
     return (_Atomic uint32_t *)&m->state;
 }
 
-static inline _Atomic uint32_t *mwait(goc_mutex *m)
+static inline _Atomic uint32_t *mmode(goc_mutex *m)
 {
-    return (_Atomic uint32_t *)&m->wait;
+    return (_Atomic uint32_t *)&m->mode;
 }
 
 static void waitq_push(goc_waitq *q, rt_waiter *w, bool front)
@@ -147,28 +154,25 @@ static void sema_release(goc_waitq *q)
 /* Mutex                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Takes m if it is free: a look first, so a waiter spinning on a held
- * mutex does not pull its cache line away from the holder with writes. */
-static bool try_take(goc_mutex *m)
-{
-    uint32_t s = 0;
-    return atomic_load_explicit(mstate(m), memory_order_relaxed) == 0 &&
-           atomic_compare_exchange_strong_explicit(mstate(m), &s, 1,
-               memory_order_acquire, memory_order_relaxed);
-}
-
-/* Tries to take m without queueing: spins while another core holds the
- * lock, backing off exponentially (1 to 64 pauses between looks).  Backing
- * off lets a busy holder run several critical sections per cache-line
- * transfer.  Parking costs microseconds, so the budget is generous: about
- * 2,000 pauses before giving up.  With one P the holder cannot run while
- * we spin, so one look. */
+/* Tries to take m without queueing: looks first, then spins while another
+ * core holds the lock, backing off exponentially (1 to 64 pauses between
+ * looks).  Looking at the lock word pulls its cache line away from the
+ * holder, which then pays a transfer on its next lock or unlock; backing
+ * off lets a busy holder run several critical sections per transfer.
+ * Parking costs microseconds, so the budget is generous: about 2,000
+ * pauses before giving up.  The first look comes before any pause: the
+ * inline fast path fails whenever waiters are counted in the state, even
+ * with the lock free, and a holder that relocks at once (the common case
+ * under contention) must not pay a pause for that. */
 static bool try_spin(goc_mutex *m)
 {
     bool multi = rt_sched_state.nprocs > 1;
     int wait = 1;
     for (int round = 0; round < 40; round++) {
-        if (try_take(m))
+        uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
+        if (!(s & MUTEX_LOCKED) &&
+            atomic_compare_exchange_strong_explicit(mstate(m), &s, s | MUTEX_LOCKED,
+                memory_order_acquire, memory_order_relaxed))
             return true;
         if (!multi)
             return false;
@@ -180,33 +184,54 @@ static bool try_spin(goc_mutex *m)
     return false;
 }
 
-/* Before the first wait on m: the mark, then a fence on every thread, so
- * no unlocker still on the fence-free path can miss a waiter (top). */
+/* Before m's first waiter counts itself: switches m to atomic unlocks and
+ * waits until no unlock of it is still on the plain path (top comment).
+ * A concurrent second waiter waits for the first to finish. */
 static void mark_contended(goc_mutex *m)
 {
-    if (atomic_load_explicit(mwait(m), memory_order_relaxed) & MUTEX_MARKED)
+    uint32_t mode = atomic_load_explicit(mmode(m), memory_order_acquire);
+    if (mode == MODE_MARKED)
         return;
-    atomic_fetch_or_explicit(mwait(m), MUTEX_MARKED, memory_order_seq_cst);
-    if (!goc__mutex_fenced)
-        rt_process_fence();
+    if (mode == 0 && atomic_compare_exchange_strong_explicit(mmode(m), &mode, MODE_MARKING,
+                         memory_order_seq_cst, memory_order_acquire)) {
+        if (!goc__mutex_fenced)
+            rt_process_fence();
+        rt_unlockers_wait(m);
+        atomic_store_explicit(mmode(m), MODE_MARKED, memory_order_release);
+        return;
+    }
+    for (int i = 0; atomic_load_explicit(mmode(m), memory_order_acquire) != MODE_MARKED; i++)
+        if (i > 100)
+            sched_yield();
+        else
+            rt_cpu_relax();
 }
 
 void goc_mutex_lock_slow(goc_mutex *m)
 {
     bool woken = false;
     for (;;) {
-        if (woken)
-            atomic_fetch_and_explicit(mwait(m), ~MUTEX_WOKEN, memory_order_relaxed);
+        if (woken) {
+            atomic_fetch_and_explicit(mstate(m), ~MUTEX_WOKEN, memory_order_relaxed);
+        }
         if (try_spin(m))
             return;
+        rt_needg("sync.Mutex.Lock");
         mark_contended(m);
-        /* Under the queue lock the count is the queue's length. */
         rt_lock_acquire(qlock(&m->q));
-        atomic_fetch_add_explicit(mwait(m), MUTEX_WAITER, memory_order_seq_cst);
-        if (atomic_exchange_explicit(mstate(m), 1, memory_order_seq_cst) == 0) {
-            atomic_fetch_sub_explicit(mwait(m), MUTEX_WAITER, memory_order_relaxed);
+        uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
+        if (!(s & MUTEX_LOCKED)) {
+            bool got = atomic_compare_exchange_strong_explicit(mstate(m), &s,
+                           s | MUTEX_LOCKED, memory_order_acquire, memory_order_relaxed);
             rt_lock_release(qlock(&m->q));
-            return;
+            if (got)
+                return;
+            continue;
+        }
+        if (!atomic_compare_exchange_strong_explicit(mstate(m), &s, s + MUTEX_WAITER,
+                memory_order_relaxed, memory_order_relaxed)) {
+            rt_lock_release(qlock(&m->q));
+            continue;
         }
         waitq_park(&m->q, woken, "sync.Mutex.Lock", m);
         woken = true;
@@ -221,25 +246,32 @@ void (goc_mutex_lock)(goc_mutex *m)
 
 bool goc_mutex_trylock(goc_mutex *m)
 {
-    return try_take(m);
+    uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
+    return !(s & MUTEX_LOCKED) &&
+           atomic_compare_exchange_strong_explicit(mstate(m), &s, s | MUTEX_LOCKED,
+               memory_order_acquire, memory_order_relaxed);
 }
 
-/* Called by an unlock that saw waiters: readies the first one, unless one
- * is already woken or the mutex was taken again (its holder's unlock will
- * look). */
-void goc_mutex_wake(goc_mutex *m)
+static bool nobody_to_wake(uint32_t s)
 {
+    return s < MUTEX_WAITER || (s & (MUTEX_LOCKED | MUTEX_WOKEN));
+}
+
+static void mutex_unlock_slow(goc_mutex *m)
+{
+    /* Cheap look first: while a woken waiter is on its way or another
+     * goroutine already took the lock, there is nothing to do. */
+    if (nobody_to_wake(atomic_load_explicit(mstate(m), memory_order_relaxed)))
+        return;
     rt_lock_acquire(qlock(&m->q));
     for (;;) {
-        uint32_t w = atomic_load_explicit(mwait(m), memory_order_relaxed);
-        uint32_t n = w & ~MUTEX_MARKED;
-        if (n < MUTEX_WAITER || (n & MUTEX_WOKEN) ||
-            atomic_load_explicit(mstate(m), memory_order_relaxed)) {
+        uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
+        if (nobody_to_wake(s)) {
             rt_lock_release(qlock(&m->q));
-            return;
+            return;   /* no waiters, or the next owner will wake one */
         }
-        if (atomic_compare_exchange_weak_explicit(mwait(m), &w,
-                (w - MUTEX_WAITER) | MUTEX_WOKEN, memory_order_relaxed, memory_order_relaxed))
+        if (atomic_compare_exchange_weak_explicit(mstate(m), &s,
+                (s - MUTEX_WAITER) | MUTEX_WOKEN, memory_order_relaxed, memory_order_relaxed))
             break;
     }
     rt_waiter *w = waitq_pop(&m->q);
@@ -247,9 +279,13 @@ void goc_mutex_wake(goc_mutex *m)
     rt_ready_later(w->g);
 }
 
-void goc_mutex_unlock_unlocked(void)
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old)
 {
-    rt_fatal("sync: unlock of unlocked mutex");
+    if (RT_UNLIKELY(!(old & MUTEX_LOCKED))) {
+        atomic_fetch_add_explicit(mstate(m), MUTEX_LOCKED, memory_order_relaxed);
+        rt_fatal("sync: unlock of unlocked mutex");
+    }
+    mutex_unlock_slow(m);
 }
 
 void (goc_mutex_unlock)(goc_mutex *m)
