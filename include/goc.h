@@ -256,16 +256,35 @@ void goc_mutex_unlock(goc_mutex *m);
  * atomic read-modify-write; both are inlined into the caller through these
  * macros, and the functions above are the same operations out of line
  * (their addresses may be taken as usual).  The unlocker names the mutex
- * in its thread's goc__unlocking while it releases; the first goroutine
- * about to wait on the mutex switches it to atomic unlocks, fences every
- * thread (membarrier) and waits until no thread names it (runtime/sync.c).
- * goc__unlocking is 1 on threads that are not the runtime's workers, which
- * always unlock atomically; goc__mutex_fenced is nonzero when the process
- * cannot use membarrier, and then every unlock is atomic. */
+ * in its thread's slot (goc__unlocking) while it releases; the first
+ * goroutine about to wait on the mutex switches it to atomic unlocks,
+ * fences every thread (membarrier) and waits until no thread names it
+ * (runtime/sync.c).  The slot is found from the thread pointer read anew
+ * at every unlock: a goroutine may resume on another thread after any
+ * call, and compilers keep a TLS address across calls.  The slot is 1 on
+ * threads that are not the runtime's workers, which always unlock
+ * atomically, as does every thread when goc__mutex_fenced is nonzero (no
+ * membarrier).  An atomic unlock with waiters releases the mutex and
+ * claims the wake-up of one of them in the same instruction, so that the
+ * waiter keeps the mutex alive while it is woken. */
 void goc_mutex_lock_slow(goc_mutex *m);
-void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old_state);
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t state);
 extern uint32_t goc__mutex_fenced;
 extern __thread const void *goc__unlocking __attribute__((tls_model("initial-exec")));
+extern long goc__unlocking_offset;    /* &goc__unlocking - thread pointer */
+static inline const void **goc__unlocking_slot(void)
+{
+    char *tp;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+#elif defined(__aarch64__)
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+#else
+    static const void *atomic_only = (const void *)1;
+    return &atomic_only;
+#endif
+    return (const void **)(tp + __atomic_load_n(&goc__unlocking_offset, __ATOMIC_RELAXED));
+}
 static inline void goc_mutex_lock_inline(goc_mutex *m)
 {
     /* Setting the locked bit of a locked mutex changes nothing, so one
@@ -276,20 +295,22 @@ static inline void goc_mutex_lock_inline(goc_mutex *m)
 }
 static inline void goc_mutex_unlock_inline(goc_mutex *m)
 {
-    if (__builtin_expect(__atomic_load_n(&goc__unlocking, __ATOMIC_RELAXED) == 0, 1)) {
-        __atomic_store_n(&goc__unlocking, m, __ATOMIC_RELAXED);
+    const void **slot = goc__unlocking_slot();
+    if (__builtin_expect(__atomic_load_n(slot, __ATOMIC_RELAXED) == 0, 1)) {
+        __atomic_store_n(slot, m, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         uint32_t mode = __atomic_load_n(&m->mode, __ATOMIC_RELAXED) | goc__mutex_fenced;
         if (__builtin_expect(mode == 0 && __atomic_load_n(&m->state, __ATOMIC_RELAXED) == 1, 1)) {
             __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
-            __atomic_store_n(&goc__unlocking, 0, __ATOMIC_RELEASE);
+            __atomic_store_n(slot, 0, __ATOMIC_RELEASE);
             return;
         }
-        __atomic_store_n(&goc__unlocking, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(slot, 0, __ATOMIC_RELEASE);
     }
-    uint32_t old = __atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE);
-    if (__builtin_expect(old != 1, 0))
-        goc_mutex_unlock_slow(m, old);
+    uint32_t locked = 1;
+    if (__builtin_expect(!__atomic_compare_exchange_n(&m->state, &locked, 0, 0, __ATOMIC_RELEASE,
+                                                      __ATOMIC_RELAXED), 0))
+        goc_mutex_unlock_slow(m, locked);
 }
 #define goc_mutex_lock(m) goc_mutex_lock_inline(m)
 #define goc_mutex_unlock(m) goc_mutex_unlock_inline(m)

@@ -29,6 +29,7 @@ uint32_t goc__mutex_fenced;
 
 /* 1 (not a worker: always unlock atomically) until worker_main clears it. */
 __thread const void *goc__unlocking = (const void *)1;
+long goc__unlocking_offset;
 
 static long membarrier(int cmd)
 {
@@ -37,6 +38,12 @@ static long membarrier(int cmd)
 
 void rt_process_fence_init(void)
 {
+    /* The same for every thread: goc__unlocking is in the static TLS
+     * block.  Until set, goc.h's slot is the thread control block's first
+     * word, never 0, so unlocks stay atomic. */
+    __atomic_store_n(&goc__unlocking_offset,
+                     (long)((char *)&goc__unlocking - (char *)goc__unlocking_slot()),
+                     __ATOMIC_RELAXED);
     long cmds = membarrier(MEMBARRIER_CMD_QUERY);
     if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
         membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)

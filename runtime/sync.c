@@ -13,9 +13,10 @@
  * Lock is one atomic OR of the locked bit, which takes a free mutex even
  * while waiters are counted; contended, it spins briefly (the holder is
  * usually running on another core), then queues.  Unlock of a mutex that
- * has had waiters is one atomic subtraction, which also tells whether
- * anyone is to be woken (and then, only then, the mutex is touched again:
- * a queued waiter keeps it alive).
+ * has had waiters is a CAS from "locked" to 0; when waiters are counted it
+ * releases and claims the wake-up of one in a single CAS instead
+ * (goc_mutex_unlock_slow), so the mutex is touched again only while a
+ * queued waiter, which cannot leave before it is woken, keeps it alive.
  * Woken waiters compete with newcomers (barging), which keeps the lock
  * busy under contention; unlike Go there is no starvation mode yet, so a
  * waiter can in principle lose repeatedly.
@@ -29,13 +30,15 @@
  * no worker thread's goc__unlocking names the mutex, and only then sets
  * MARKED and counts itself in the state.  An unlocker names the mutex in
  * goc__unlocking before it looks at mode and clears it after its store:
- * if the fence came before its look, it saw the mark and subtracts
+ * if the fence came before its look, it saw the mark and unlocks
  * atomically; if after, the waiter saw its name and waited for the store,
  * which therefore cannot erase a waiter count.  The unlocker touches only
  * its own thread's variable after the store, so whoever takes the mutex
  * next may free it.  Threads that are not workers (goc__unlocking = 1, not
  * scanned) and processes without membarrier (goc__mutex_fenced) always
- * subtract.
+ * unlock atomically.  The slot is reached through the thread pointer read
+ * at each unlock (goc.h), never a cached TLS address: the goroutine may
+ * have moved to another thread since its last call.
  *
  * rwmutex follows Go's design: readers count up, a writer subtracts a large
  * constant so new readers queue, then waits for the departing readers.
@@ -50,7 +53,7 @@
 #define MUTEX_WAITER 4u
 
 #define MODE_MARKING 1u          /* goc_mutex.mode: a waiter is marking it */
-#define MODE_MARKED 2u           /* every unlock subtracts atomically */
+#define MODE_MARKED 2u           /* every unlock is atomic */
 
 static inline rt_lock *qlock(goc_waitq *q)
 {
@@ -252,40 +255,31 @@ bool goc_mutex_trylock(goc_mutex *m)
                memory_order_acquire, memory_order_relaxed);
 }
 
-static bool nobody_to_wake(uint32_t s)
+/* An unlock whose CAS found state s, more than the locked bit: waiters, a
+ * woken one, or no lock at all.  The release and the claim of a wake-up are one CAS: a
+ * waiter counted and not yet woken is queued (it counts itself and parks
+ * under the queue lock) and cannot leave the queue before we ready it, so
+ * the mutex stays alive while we pop it; when there is nobody to wake, the
+ * CAS that releases is our last touch of the mutex. */
+void goc_mutex_unlock_slow(goc_mutex *m, uint32_t s)
 {
-    return s < MUTEX_WAITER || (s & (MUTEX_LOCKED | MUTEX_WOKEN));
-}
-
-static void mutex_unlock_slow(goc_mutex *m)
-{
-    /* Cheap look first: while a woken waiter is on its way or another
-     * goroutine already took the lock, there is nothing to do. */
-    if (nobody_to_wake(atomic_load_explicit(mstate(m), memory_order_relaxed)))
-        return;
-    rt_lock_acquire(qlock(&m->q));
     for (;;) {
-        uint32_t s = atomic_load_explicit(mstate(m), memory_order_relaxed);
-        if (nobody_to_wake(s)) {
-            rt_lock_release(qlock(&m->q));
-            return;   /* no waiters, or the next owner will wake one */
-        }
-        if (atomic_compare_exchange_weak_explicit(mstate(m), &s,
-                (s - MUTEX_WAITER) | MUTEX_WOKEN, memory_order_relaxed, memory_order_relaxed))
+        if (RT_UNLIKELY(!(s & MUTEX_LOCKED)))
+            rt_fatal("sync: unlock of unlocked mutex");
+        bool wake = s >= MUTEX_WAITER && !(s & MUTEX_WOKEN);
+        uint32_t next = wake ? ((s & ~MUTEX_LOCKED) - MUTEX_WAITER) | MUTEX_WOKEN
+                             : s & ~MUTEX_LOCKED;
+        if (atomic_compare_exchange_weak_explicit(mstate(m), &s, next,
+                memory_order_release, memory_order_relaxed)) {
+            if (!wake)
+                return;
             break;
+        }
     }
+    rt_lock_acquire(qlock(&m->q));
     rt_waiter *w = waitq_pop(&m->q);
     rt_lock_release(qlock(&m->q));
     rt_ready_later(w->g);
-}
-
-void goc_mutex_unlock_slow(goc_mutex *m, uint32_t old)
-{
-    if (RT_UNLIKELY(!(old & MUTEX_LOCKED))) {
-        atomic_fetch_add_explicit(mstate(m), MUTEX_LOCKED, memory_order_relaxed);
-        rt_fatal("sync: unlock of unlocked mutex");
-    }
-    mutex_unlock_slow(m);
 }
 
 void (goc_mutex_unlock)(goc_mutex *m)

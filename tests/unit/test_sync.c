@@ -277,6 +277,74 @@ GOC_TEST(mutex_first_contention_fenced)
     return rc;
 }
 
+/* ---- the unlocking slot follows the goroutine's thread -------------------- */
+
+/* goc.h's unlock names the mutex in the slot of the thread it runs on, found
+ * from the thread pointer at each unlock.  Compilers keep a TLS variable's
+ * address across calls (aarch64 gcc and clang do), which would make a
+ * goroutine that moved to another worker write the first worker's slot.
+ * G locks and unlocks `slot_mu` between receives, so it moves between
+ * workers with the senders that ready it; the senders never touch the
+ * mutex and look at their own thread's slot: seeing slot_mu there means a
+ * store of G's from another thread. */
+static goc_mutex slot_mu;
+static _Atomic int slot_stop, slot_senders;
+static _Atomic long slot_foreign;
+
+__attribute__((noinline)) static const void *own_slot(void)
+{
+    const void *v = __atomic_load_n(&goc__unlocking, __ATOMIC_RELAXED);
+    __asm__ volatile("" ::: "memory");
+    return v;
+}
+
+struct slot_args {
+    goc_chan *c, *join;
+};
+
+static void slot_g(void *p)
+{
+    struct slot_args *a = p;
+    int x;
+    for (int i = 0; i < 20000; i++) {
+        goc_mutex_lock(&slot_mu);
+        goc_mutex_unlock(&slot_mu);
+        goc_chan_recv(a->c, &x);
+    }
+    atomic_store(&slot_stop, 1);
+    bool ok;
+    while (atomic_load(&slot_senders) > 0)   /* release the blocked ones */
+        if (!goc_chan_try_recv(a->c, &x, &ok))
+            goc_yield();
+    join_done(a->join);
+}
+
+static void slot_sender(void *p)
+{
+    struct slot_args *a = p;
+    int x = 1;
+    while (!atomic_load(&slot_stop)) {
+        for (int k = 0; k < 200; k++)
+            if (own_slot() == &slot_mu)
+                atomic_fetch_add(&slot_foreign, 1);
+        goc_chan_send(a->c, &x);
+    }
+    atomic_fetch_sub(&slot_senders, 1);
+    join_done(a->join);
+}
+
+GOC_TEST(mutex_unlock_slot_follows_thread)
+{
+    struct slot_args a = { goc_chan_make(sizeof(int), 0), join_make(4) };
+    atomic_store(&slot_senders, 3);
+    goc_go(slot_g, &a);
+    for (int i = 0; i < 3; i++)
+        goc_go(slot_sender, &a);
+    join_wait(a.join, 4);
+    CHECK_EQ(atomic_load(&slot_foreign), 0);
+    return 0;
+}
+
 /* ---- rwmutex ------------------------------------------------------------- */
 
 static goc_rwmutex rw;                         /* zero value */
@@ -707,6 +775,7 @@ int main(void)
         GOC_UNIT(mutex_relock_with_waiters),
         GOC_UNIT(mutex_first_contention),
         GOC_UNIT(mutex_first_contention_fenced),
+        GOC_UNIT(mutex_unlock_slot_follows_thread),
         GOC_UNIT(rwmutex_exclusion),
         GOC_UNIT(rwmutex_readers_share),
         GOC_UNIT(waitgroup),
