@@ -262,28 +262,29 @@ void goc_mutex_unlock(goc_mutex *m);
  * (runtime/sync.c).  The slot is found from the thread pointer read anew
  * at every unlock: a goroutine may resume on another thread after any
  * call, and compilers keep a TLS address across calls.  The slot is 1 on
- * threads that are not the runtime's workers, which always unlock
- * atomically, as does every thread when goc__mutex_fenced is nonzero (no
- * membarrier).  An atomic unlock with waiters releases the mutex and
+ * threads that are not the runtime's workers, and on every thread when the
+ * process cannot use membarrier: they always unlock atomically.  An atomic
+ * unlock with waiters releases the mutex and
  * claims the wake-up of one of them in the same instruction, so that the
  * waiter keeps the mutex alive while it is woken. */
 void goc_mutex_lock_slow(goc_mutex *m);
 void goc_mutex_unlock_slow(goc_mutex *m, uint32_t state);
-extern uint32_t goc__mutex_fenced;
 extern __thread const void *goc__unlocking __attribute__((tls_model("initial-exec")));
 extern long goc__unlocking_offset;    /* &goc__unlocking - thread pointer */
 static inline const void **goc__unlocking_slot(void)
 {
+#if defined(__x86_64__) || defined(__aarch64__)
     char *tp;
 #if defined(__x86_64__)
     __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
-#elif defined(__aarch64__)
-    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
 #else
-    static const void *atomic_only = (const void *)1;
-    return &atomic_only;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
 #endif
     return (const void **)(tp + __atomic_load_n(&goc__unlocking_offset, __ATOMIC_RELAXED));
+#else
+    static const void *const atomic_only = (const void *)1;   /* never written */
+    return (const void **)&atomic_only;
+#endif
 }
 static inline void goc_mutex_lock_inline(goc_mutex *m)
 {
@@ -299,8 +300,8 @@ static inline void goc_mutex_unlock_inline(goc_mutex *m)
     if (__builtin_expect(__atomic_load_n(slot, __ATOMIC_RELAXED) == 0, 1)) {
         __atomic_store_n(slot, m, __ATOMIC_RELAXED);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        uint32_t mode = __atomic_load_n(&m->mode, __ATOMIC_RELAXED) | goc__mutex_fenced;
-        if (__builtin_expect(mode == 0 && __atomic_load_n(&m->state, __ATOMIC_RELAXED) == 1, 1)) {
+        if (__builtin_expect(__atomic_load_n(&m->mode, __ATOMIC_RELAXED) == 0 &&
+                             __atomic_load_n(&m->state, __ATOMIC_RELAXED) == 1, 1)) {
             __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
             __atomic_store_n(slot, 0, __ATOMIC_RELEASE);
             return;

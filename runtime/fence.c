@@ -13,21 +13,25 @@
  * context switch that stopped it.
  *
  * Registration happens once at start-up.  Where the kernel lacks the
- * command or a seccomp filter refuses it, goc__mutex_fenced is raised
- * before any goroutine runs and every unlock fences instead.
+ * command, a seccomp filter refuses it, or GOC_DEBUG has nomembarrier (to
+ * test that case), rt_plain_unlocks stays false: workers keep their slot
+ * at 1 like every other thread, every unlock is atomic, and no fence is
+ * ever needed.
  */
 #include "rt.h"
 
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-uint32_t goc__mutex_fenced;
+bool rt_plain_unlocks;
 
-/* 1 (not a worker: always unlock atomically) until worker_main clears it. */
+/* 1 (always unlock atomically) until worker_main clears it, which it does
+ * only when rt_plain_unlocks. */
 __thread const void *goc__unlocking = (const void *)1;
 long goc__unlocking_offset;
 
@@ -44,10 +48,12 @@ void rt_process_fence_init(void)
     __atomic_store_n(&goc__unlocking_offset,
                      (long)((char *)&goc__unlocking - (char *)goc__unlocking_slot()),
                      __ATOMIC_RELAXED);
+    const char *dbg = getenv("GOC_DEBUG");
+    if (dbg && strstr(dbg, "nomembarrier"))
+        return;
     long cmds = membarrier(MEMBARRIER_CMD_QUERY);
-    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
-        membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
-        goc__mutex_fenced = 1;
+    rt_plain_unlocks = cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                       membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
 void rt_process_fence(void)

@@ -444,6 +444,7 @@ extern _Atomic int rt_trace_on RT_HIDDEN;   /* GOC_TRACE is being written */
 void rt_trace_init(void) RT_HIDDEN;
 /* fence.c: a full fence on every running thread of the process. */
 void rt_process_fence_init(void) RT_HIDDEN;
+extern bool rt_plain_unlocks RT_HIDDEN;   /* membarrier usable: workers' unlocks may be plain */
 void rt_process_fence(void) RT_HIDDEN;
 /* sched.c: waits until no worker thread's goc__unlocking names m. */
 void rt_unlockers_wait(const void *m) RT_HIDDEN;

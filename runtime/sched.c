@@ -1056,7 +1056,8 @@ static void *worker_main(void *arg)
         m->cpuclock = -1;
     atomic_store(&m->tid, (int)syscall(SYS_gettid));
     m->curg = &m->g0;
-    __atomic_store_n(&goc__unlocking, NULL, __ATOMIC_RELAXED);
+    if (rt_plain_unlocks)
+        __atomic_store_n(&goc__unlocking, NULL, __ATOMIC_RELAXED);
     __atomic_store_n(&m->unlocking, &goc__unlocking, __ATOMIC_RELEASE);
     rt_stack_init_thread(m);
     rt_gc_register_m(m);

@@ -34,9 +34,9 @@
  * atomically; if after, the waiter saw its name and waited for the store,
  * which therefore cannot erase a waiter count.  The unlocker touches only
  * its own thread's variable after the store, so whoever takes the mutex
- * next may free it.  Threads that are not workers (goc__unlocking = 1, not
- * scanned) and processes without membarrier (goc__mutex_fenced) always
- * unlock atomically.  The slot is reached through the thread pointer read
+ * next may free it.  Threads that are not workers, and every thread of a
+ * process without membarrier (fence.c), keep goc__unlocking at 1 and
+ * always unlock atomically.  The slot is reached through the thread pointer read
  * at each unlock (goc.h), never a cached TLS address: the goroutine may
  * have moved to another thread since its last call.
  *
@@ -197,7 +197,7 @@ static void mark_contended(goc_mutex *m)
         return;
     if (mode == 0 && atomic_compare_exchange_strong_explicit(mmode(m), &mode, MODE_MARKING,
                          memory_order_seq_cst, memory_order_acquire)) {
-        if (!goc__mutex_fenced)
+        if (rt_plain_unlocks)
             rt_process_fence();
         rt_unlockers_wait(m);
         atomic_store_explicit(mmode(m), MODE_MARKED, memory_order_release);
@@ -256,11 +256,11 @@ bool goc_mutex_trylock(goc_mutex *m)
 }
 
 /* An unlock whose CAS found state s, more than the locked bit: waiters, a
- * woken one, or no lock at all.  The release and the claim of a wake-up are one CAS: a
- * waiter counted and not yet woken is queued (it counts itself and parks
- * under the queue lock) and cannot leave the queue before we ready it, so
- * the mutex stays alive while we pop it; when there is nobody to wake, the
- * CAS that releases is our last touch of the mutex. */
+ * woken one, or no lock at all.  The release and the claim of a wake-up
+ * are one CAS: a waiter counted and not yet woken is queued (it counts
+ * itself and parks under the queue lock) and cannot leave the queue before
+ * we ready it, so the mutex stays alive while we pop it; when there is
+ * nobody to wake, the CAS that releases is our last touch of the mutex. */
 void goc_mutex_unlock_slow(goc_mutex *m, uint32_t s)
 {
     for (;;) {

@@ -6,7 +6,11 @@
  */
 #include "goc_test.h"
 
+#include <linux/membarrier.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* ---- a join helper ---------------------------------------------------------- */
 
@@ -266,17 +270,6 @@ GOC_TEST(mutex_first_contention)
     return fresh_rounds();
 }
 
-/* The same where membarrier is missing: every unlock fences.  Switched
- * while no other goroutine touches a mutex. */
-GOC_TEST(mutex_first_contention_fenced)
-{
-    uint32_t saved = goc__mutex_fenced;
-    goc__mutex_fenced = 1;
-    int rc = fresh_rounds();
-    goc__mutex_fenced = saved;
-    return rc;
-}
-
 /* ---- the unlocking slot follows the goroutine's thread -------------------- */
 
 /* goc.h's unlock names the mutex in the slot of the thread it runs on, found
@@ -342,6 +335,20 @@ GOC_TEST(mutex_unlock_slot_follows_thread)
         goc_go(slot_sender, &a);
     join_wait(a.join, 4);
     CHECK_EQ(atomic_load(&slot_foreign), 0);
+    return 0;
+}
+
+/* Which unlock the workers use: plain (their slot 0) where membarrier's
+ * private expedited command exists, atomic (slot 1) where it does not or
+ * under GOC_DEBUG=nomembarrier, the case CTest's
+ * unit/test_sync_nomembarrier runs this whole file in. */
+GOC_TEST(mutex_unlock_kind)
+{
+    const char *dbg = getenv("GOC_DEBUG");
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    bool plain = !(dbg && strstr(dbg, "nomembarrier")) && cmds >= 0 &&
+                 (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    CHECK(own_slot() == (plain ? NULL : (const void *)1));
     return 0;
 }
 
@@ -774,7 +781,7 @@ int main(void)
         GOC_UNIT(mutex_parks_goroutine),
         GOC_UNIT(mutex_relock_with_waiters),
         GOC_UNIT(mutex_first_contention),
-        GOC_UNIT(mutex_first_contention_fenced),
+        GOC_UNIT(mutex_unlock_kind),
         GOC_UNIT(mutex_unlock_slot_follows_thread),
         GOC_UNIT(rwmutex_exclusion),
         GOC_UNIT(rwmutex_readers_share),
