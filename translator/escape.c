@@ -468,8 +468,8 @@ static void copy_contents(esc *s, TSNode dst, TSNode src)
  * a sink, like a go statement's. */
 static int spawns(esc *s, TSNode f)
 {
-    static const char *const names[] = { "goc_go", "goc_go_at", "goc_go_copy_at", "pthread_create", "thrd_create",
-                                         "goc_timer_after_func", NULL };
+    static const char *const names[] = { "goc_go", "goc_go_at", "goc_go_copy_at", "pthread_create",
+                                         "thrd_create", "goc_timer_after_func", NULL };
     for (int i = 0; names[i]; i++)
         if (tr_text_is(s->u, f, names[i])) return 1;
     return 0;
