@@ -51,7 +51,8 @@
  * Deadlock.  When the last P goes idle, no timer is pending, nothing
  * external can wake a goroutine (sched.nblocking == 0) and goroutines exist
  * while a goc_main or goc_run waits, every goroutine is blocked for good:
- * report it as Go does and exit 2.
+ * report it as Go does and exit 2.  A spare that retires looks too: the
+ * idle Ms looked while it still counted as active.
  */
 #include "rt.h"
 #include "gc.h"
@@ -1288,6 +1289,7 @@ static void retire_self(rt_m *m)
         rt_wakep();
     if (!retire)
         return;
+    check_dead();   /* the other Ms may all be idle: we were the last P */
     while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
         rt_futex_wait(&m->park, 0, -1);
 }
@@ -1339,11 +1341,16 @@ static bool drop_spare(void)
             continue;
         atomic_store(&p->retire_req, 1);
         rt_lock_acquire(&S.lock);
-        if (idle_unlink_locked(p->m, RT_P_RETIRED)) {   /* asleep: retire it here */
+        bool in_place = idle_unlink_locked(p->m, RT_P_RETIRED);   /* asleep: retire it here */
+        if (in_place) {
             atomic_fetch_sub(&S.nactive, 1);
             atomic_store(&p->retire_req, 0);
         }
         rt_lock_release(&S.lock);
+        /* The Ms left may all be idle already, each having seen this P
+         * active when it looked for a deadlock: look now. */
+        if (in_place)
+            check_dead();
         /* It may have been a spinner re-checking the queues in stop_m,
          * which now waits for a wake-up instead: look for it. */
         if (work_queued())
