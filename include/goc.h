@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -386,6 +387,104 @@ goc_chan *goc_context_done(goc_context *ctx);
 const char *goc_context_err(goc_context *ctx);
 /* The deadline as a goc_nanotime value; false if there is none. */
 bool goc_context_deadline(goc_context *ctx, int64_t *deadline);
+
+/* ===================================================================== */
+/* I/O: network, descriptors, signals, child processes                   */
+/* ===================================================================== */
+
+/*
+ * A goroutine that waits for a file descriptor parks; its thread runs other
+ * goroutines.  Readiness comes from one epoll instance (runtime/netpoll.c),
+ * polled by an idle worker thread, by a worker that runs out of work and
+ * by the monitor thread.  C's conventions throughout: -1 and errno on
+ * failure.  Called outside a goroutine, the same functions block the
+ * calling thread (poll(2)) with the same results.
+ *
+ * Descriptors made here are nonblocking and close-on-exec.  goc_read,
+ * goc_write and goc_fd_wait switch any other descriptor to O_NONBLOCK on
+ * first use (the flag belongs to the open file: a terminal shared with
+ * another process sees it too); one that epoll cannot watch (a regular
+ * file) is read and written with plain blocking calls instead.  Close a
+ * descriptor used here with goc_close, not close(2): the runtime keeps
+ * state per descriptor number.
+ *
+ * Deadlines are absolute goc_nanotime() values, 0 for none, set per
+ * descriptor (as on Go's net.Conn) and kept until changed; they apply to
+ * waits in progress too.  A wait that reaches its deadline fails with
+ * ETIMEDOUT ("i/o timeout").  goc_close wakes the goroutines waiting on
+ * the descriptor, which fail with EBADF ("use of closed network
+ * connection").  A goroutine waiting here counts as woken from outside,
+ * so it never makes the deadlock report fire.
+ */
+
+/* goc_errno_location is errno's address on the thread running now.  A
+ * goroutine may resume on another thread after any call that can block,
+ * and compilers keep errno's address (glibc's __errno_location is declared
+ * const) across such calls, so code that reads errno after one, in the
+ * same function as an earlier errno access, may read another thread's.
+ * Translated .gc code gets errno defined as *goc_errno_location()
+ * (goc_lang.h); plain C on goc.h can do the same. */
+int *goc_errno_location(void);
+
+/* goc_tcp_listen listens on addr: "host:port", "[v6addr]:port" or ":port"
+ * (every interface); port 0 picks a free one (goc_tcp_port tells which).
+ * host may be a name (resolved with getaddrinfo, which blocks the thread).
+ * SO_REUSEADDR is set; the backlog is SOMAXCONN.  Returns the descriptor. */
+int goc_tcp_listen(const char *addr);
+/* goc_tcp_accept waits for a connection on a listening descriptor and
+ * returns it (TCP_NODELAY set, as Go does), honouring ln's read deadline. */
+int goc_tcp_accept(int ln);
+/* goc_tcp_dial connects to addr ("host:port"), waiting at most until
+ * deadline (0: the kernel's own timeout); tries each address the name
+ * resolves to, in order.  Returns the connected descriptor. */
+int goc_tcp_dial(const char *addr, int64_t deadline);
+/* The local port a socket is bound to, or -1. */
+int goc_tcp_port(int fd);
+
+/* goc_read waits until fd has data, end of file or an error and then reads
+ * at most n bytes: > 0 bytes read, 0 at end of file, -1 on error. */
+ssize_t goc_read(int fd, void *buf, size_t n);
+/* goc_write writes all n bytes, waiting as often as needed; returns n, or
+ * -1 if an error (EPIPE, ETIMEDOUT, ...) stopped it, with the number of
+ * bytes written before then in *done when done is not NULL.  As in Go, a
+ * write to a socket whose peer has gone, or to a pipe nobody reads, fails
+ * with EPIPE instead of raising SIGPIPE, except on descriptors 1 and 2. */
+ssize_t goc_write_some(int fd, const void *buf, size_t n, size_t *done);
+ssize_t goc_write(int fd, const void *buf, size_t n);
+/* goc_fd_wait waits until fd is readable (write false) or writable: 0, or
+ * -1 with ETIMEDOUT or EBADF.  For I/O the calls above do not cover
+ * (recvfrom, sendmsg, a library's own nonblocking descriptor). */
+int goc_fd_wait(int fd, bool write);
+/* Deadlines (see above); 0 on success, -1 with EBADF for a bad fd. */
+int goc_set_deadline(int fd, int64_t deadline);
+int goc_set_read_deadline(int fd, int64_t deadline);
+int goc_set_write_deadline(int fd, int64_t deadline);
+/* goc_close wakes fd's waiters (EBADF), forgets fd and closes it. */
+int goc_close(int fd);
+
+/* goc_signal_notify relays signal sig to channel c, a channel of int (a
+ * goc_chan *, or in .gc a chan int, taken as it is): the runtime sends the
+ * signal number, as Go's signal.Notify does, without
+ * blocking, so a signal that finds c full is dropped; give c a buffer.
+ * Several channels may watch one signal.  A channel registered here
+ * counts as a possible waker for the deadlock report.  SIGKILL, SIGSTOP,
+ * SIGSEGV, SIGBUS, SIGFPE, SIGILL and the collector's SIGPWR are refused:
+ * -1 with EINVAL.  Returns 0. */
+int goc_signal_notify(void *c, int sig);
+/* goc_signal_stop stops relaying to c; a signal nobody watches any more
+ * gets its default action back. */
+void goc_signal_stop(void *c);
+
+/* goc_proc_start starts path (searched in PATH when it has no slash) with
+ * argv (NULL-terminated) and envp (NULL: this process's environment).
+ * fds, when not NULL, gives the child's standard input, output and error
+ * (-1 entries: inherited).  Returns the child's pid, or -1 with errno
+ * (ENOENT when the program cannot be found or run). */
+pid_t goc_proc_start(const char *path, char *const argv[], char *const envp[], const int fds[3]);
+/* goc_proc_wait waits for child pid to exit, parking the goroutine, not the
+ * thread, and reaps it; *status (may be NULL) gets the waitpid(2) status.
+ * Returns pid, or -1 with errno (ECHILD). */
+pid_t goc_proc_wait(pid_t pid, int *status);
 
 /* ===================================================================== */
 /* panic, defer and recover                                              */

@@ -19,8 +19,14 @@
 #define GOC_LANG_H
 
 #include <goc.h>
+#include <errno.h>
 
 #define GOC_LANG_ABI 1
+
+/* errno re-read at each use: a goroutine may resume on another thread
+ * after any blocking call (goc.h, goc_errno_location). */
+#undef errno
+#define errno (*goc_errno_location())
 
 /* Preemption poll at the top of every loop body of translated code (see
  * runtime/sched.c): one relaxed load, a call only when sysmon asked. */

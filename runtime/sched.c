@@ -44,6 +44,11 @@
  *   belong; when every P is idle it sleeps on a futex, so an idle program
  *   uses no CPU.
  *
+ *   While goroutines wait for descriptors (netpoll.c), one idle M, the
+ *   poller's owner, sleeps in epoll instead of on its futex (idle_netpoll;
+ *   wake_m interrupts it), an M out of work polls once before stealing,
+ *   and sysmon polls when nobody has for 10 ms.
+ *
  *   Switching G to G goes straight from one goroutine stack to the next
  *   (rt_park picks the next G itself); g0, the thread's own stack, is used
  *   only to look for work and sleep.
@@ -57,6 +62,7 @@
 #include "rt.h"
 #include "gc.h"
 #include "ctx.h"
+#include "netpoll.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -502,6 +508,29 @@ static bool idle_remove(rt_m *m)
     return found;
 }
 
+/* Hands m, taken off the idle list, the value that ends its sleep in
+ * stop_m: on its futex, or in the poller if it owns it.  The store and the
+ * owner check are sequentially consistent, as are the owner's claim and
+ * its check of park (stop_m): one of the two sides sees the other. */
+static void wake_m(rt_m *m, uint32_t v)
+{
+    atomic_store(&m->park, v);
+    rt_futex_wake(&m->park, 1);
+    if (atomic_load(&rt_netpoll_owner) == m)
+        rt_netpoll_break();
+}
+
+void rt_netpoll_nudge(void)
+{
+    if (atomic_load(&S.npidle) == 0)
+        return;
+    rt_lock_acquire(&S.lock);
+    rt_m *m = S.idle;          /* left on the list: it only looks again */
+    if (m)
+        rt_futex_wake(&m->park, 1);
+    rt_lock_release(&S.lock);
+}
+
 void rt_wakep(void)
 {
     if (atomic_load(&S.npidle) == 0 || atomic_load(&S.nmspinning) != 0)
@@ -522,8 +551,7 @@ void rt_wakep(void)
         return;
     }
     m->spinning = true;
-    atomic_store_explicit(&m->park, 1, memory_order_release);
-    rt_futex_wake(&m->park, 1);
+    wake_m(m, 1);
     wake_sysmon();
 }
 
@@ -543,8 +571,7 @@ void rt_timers_changed(int64_t when)
     }
     rt_lock_release(&S.lock);
     if (m) {
-        atomic_store_explicit(&m->park, 2, memory_order_release);
-        rt_futex_wake(&m->park, 1);
+        wake_m(m, 2);
         wake_sysmon();
     }
 }
@@ -932,6 +959,59 @@ static rt_g *steal_work(rt_m *m, int64_t now)
     return NULL;
 }
 
+static bool runq_drain_global(rt_p *v);
+
+/* Queues the Gs the poller made runnable (a list through schedlink) on
+ * m's P, all but the first, which it returns; asks for help with more. */
+static rt_g *queue_polled(rt_m *m, rt_g *list, int n)
+{
+    rt_g *first = list;
+    for (rt_g *g = list->schedlink; g;) {
+        rt_g *next = g->schedlink;
+        runq_put(m->p, g, false);
+        g = next;
+    }
+    if (n > 1)
+        rt_wakep();
+    return first;
+}
+
+/* stop_m's sleep for the M that owns the poller (claimed by the caller):
+ * in epoll until an event, the timeout, or a waker (wake_m breaks the
+ * poll).  Returns a G to run when the poll found some and m could leave
+ * the idle list; else NULL, and the caller looks at park as after a futex
+ * wait.  A poller that leaves because it was woken hands the duty on. */
+static rt_g *idle_netpoll(rt_m *m, int64_t timeout)
+{
+    rt_g *list = NULL;
+    int n = 0;
+    if (atomic_load(&m->park) == 0)
+        list = rt_netpoll(timeout, &n);
+    atomic_store(&rt_netpoll_owner, NULL);
+    /* A signal relayed to a channel readies its receiver on our P. */
+    bool own = !runq_empty(m->p) || atomic_load(&m->p->runnext);
+    if (!list && !own) {
+        if (atomic_load(&m->park) != 0 && rt_netpoll_interest())
+            rt_netpoll_nudge();
+        return NULL;
+    }
+    if (idle_remove(m))
+        return list ? queue_polled(m, list, n) : runq_get(m->p);
+    /* Being woken, or retired in place: the global queue serves either. */
+    if (list) {
+        rt_g *last = list;
+        while (last->schedlink)
+            last = last->schedlink;
+        rt_lock_acquire(&S.lock);
+        globrunq_put_batch(list, last, n);
+        rt_lock_release(&S.lock);
+    }
+    if (own)
+        runq_drain_global(m->p);
+    rt_wakep();
+    return NULL;
+}
+
 /* Puts m on the idle list (unless the global queue has work) and sleeps
  * until woken or the earliest timer is due.  Returns a G or NULL. */
 static rt_g *stop_m(rt_m *m)
@@ -976,8 +1056,15 @@ static rt_g *stop_m(rt_m *m)
             if (timeout < 0)
                 timeout = 0;
         }
-        if (atomic_load_explicit(&m->park, memory_order_acquire) == 0 && timeout != 0)
+        rt_m *none = NULL;
+        if (rt_netpoll_interest() && timeout != 0 &&
+            atomic_compare_exchange_strong(&rt_netpoll_owner, &none, m)) {
+            rt_g *g = idle_netpoll(m, timeout);
+            if (g)
+                return g;
+        } else if (atomic_load_explicit(&m->park, memory_order_acquire) == 0 && timeout != 0) {
             rt_futex_wait(&m->park, 0, timeout);
+        }
         if (atomic_load_explicit(&m->park, memory_order_acquire) != 0)
             return NULL;          /* woken: the waker took us off the list */
         if (when && goc_nanotime() >= when) {
@@ -1029,6 +1116,14 @@ static rt_g *find_runnable(rt_m *m)
         if (atomic_load_explicit(&S.runq_size, memory_order_relaxed)) {
             g = globrunq_get(p, 0);
             if (g)
+                return got_work(m, g);
+        }
+        if (rt_netpoll_interest() && !atomic_load_explicit(&rt_netpoll_owner, memory_order_relaxed)) {
+            int n;
+            rt_g *list = rt_netpoll(0, &n);
+            if (list)
+                return got_work(m, queue_polled(m, list, n));
+            if ((g = runq_get(p)))   /* readied by a relayed signal */
                 return got_work(m, g);
         }
         int32_t busy = atomic_load(&S.nactive) - atomic_load(&S.npidle);
@@ -1314,8 +1409,7 @@ static bool add_spare(void)
         }
         rt_lock_release(&S.lock);
         if (retired) {
-            atomic_store_explicit(&p->m->park, 2, memory_order_release);
-            rt_futex_wake(&p->m->park, 1);
+            wake_m(p->m, 2);
             return true;
         }
     }
@@ -1489,6 +1583,27 @@ static void schedtrace(int64_t now)
     fputs(line, stderr);
 }
 
+/* sysmon: polls when no M has for 10 ms (every M busy) and hands what
+ * it finds to the global queue. */
+static bool sysmon_netpoll(void)
+{
+    if (!rt_netpoll_interest() || atomic_load(&rt_netpoll_owner) ||
+        goc_nanotime() - rt_netpoll_last() < 10 * 1000 * 1000)
+        return false;
+    int n;
+    rt_g *list = rt_netpoll(0, &n);
+    if (!list)
+        return false;
+    rt_g *last = list;
+    while (last->schedlink)
+        last = last->schedlink;
+    rt_lock_acquire(&S.lock);
+    globrunq_put_batch(list, last, n);
+    rt_lock_release(&S.lock);
+    rt_wakep();
+    return true;
+}
+
 static void *sysmon_main(void *arg)
 {
     int64_t delay = 20 * 1000;
@@ -1514,6 +1629,8 @@ static void *sysmon_main(void *arg)
         if (retake(goc_nanotime()))
             acted = true;
         if (run_orphan_timers())
+            acted = true;
+        if (sysmon_netpoll())
             acted = true;
         for (int i = 0, np = rt_nallp(); i < np; i++) {
             rt_p *p = &S.ps[i];

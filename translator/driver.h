@@ -118,8 +118,14 @@ void tr_driver_write_file(const char *path, const char *data, size_t len);
 /* Writes path through a temporary file beside it and a rename: a reader
  * never sees a partial file.  Exits 1 on failure. */
 void tr_driver_write_atomic(const char *path, const char *data, size_t len);
-/* A fresh temporary name beside path ("dir/.name.goc-PID-N"), registered
- * for removal at exit. */
+/* Moves the finished temporary file to path with a rename, or, when path
+ * is a device or a FIFO (-o /dev/null), copies it in: renaming over
+ * /dev/null would replace the device with a file.  Exits 1 on failure. */
+void tr_driver_install(const char *temporary, const char *path);
+/* Whether path exists and is neither a regular file nor a directory. */
+bool tr_driver_is_special(const char *path);
+/* A fresh temporary name beside path ("dir/.name.goc-PID-N"; in TMPDIR
+ * when path is a device or a FIFO), registered for removal at exit. */
 char *tr_driver_temporary_beside(const char *path);
 /* mkdir -p; temporary: register each directory created for removal at exit. */
 void tr_driver_make_dirs(const char *path, bool temporary);

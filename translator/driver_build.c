@@ -280,8 +280,8 @@ static int link_all(tr_driver_config *cfg, const tr_driver_build *build,
     tr_driver_list_add(&argv, library);
     tr_driver_list_add(&argv, "-lpthread");
     int status = tr_driver_run(cfg, &argv);
-    if (status == 0 && rename(temporary, build->output) < 0)
-        tr_driver_fatal("cannot write %s: %s", build->output, strerror(errno));
+    if (status == 0)
+        tr_driver_install(temporary, build->output);
     tr_driver_list_free(&argv);
     free(temporary);
     free(library);

@@ -326,9 +326,22 @@ void tr_driver_write_file(const char *path, const char *data, size_t len)
         tr_driver_fatal("cannot write %s: %s", path, strerror(errno));
 }
 
+bool tr_driver_is_special(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 char *tr_driver_temporary_beside(const char *path)
 {
     static int serial;
+    if (tr_driver_is_special(path)) {   /* not beside /dev/null: in TMPDIR */
+        const char *tmp = getenv("TMPDIR");
+        char *name = tr_driver_format("%s/.goc-out-%ld-%d", tmp && *tmp ? tmp : "/tmp",
+                                      (long)getpid(), ++serial);
+        tr_driver_cleanup_register(name);
+        return name;
+    }
     char *dir = tr_driver_dirname(path);
     char *name = tr_driver_format("%s/.%s.goc-%ld-%d", dir, tr_driver_basename(path),
                                   (long)getpid(), ++serial);
@@ -337,15 +350,42 @@ char *tr_driver_temporary_beside(const char *path)
     return name;
 }
 
+/* Writes data into an existing device or FIFO as it is. */
+static void write_into(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0 || write_all(fd, data, len) < 0 || close(fd) < 0)
+        tr_driver_fatal("cannot write %s: %s", path, strerror(errno));
+}
+
 void tr_driver_write_atomic(const char *path, const char *data, size_t len)
 {
+    if (tr_driver_is_special(path)) {
+        write_into(path, data, len);
+        return;
+    }
     char *temporary = tr_driver_temporary_beside(path);
     int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 || write_all(fd, data, len) < 0 || close(fd) < 0)
         tr_driver_fatal("cannot write %s: %s", path, strerror(errno));
+    tr_driver_install(temporary, path);
+    free(temporary);
+}
+
+void tr_driver_install(const char *temporary, const char *path)
+{
+    if (tr_driver_is_special(path)) {
+        size_t len;
+        char *data = tr_driver_read_file(temporary, &len);
+        if (!data)
+            tr_driver_fatal("cannot read %s: %s", temporary, strerror(errno));
+        write_into(path, data, len);
+        free(data);
+        unlink(temporary);
+        return;
+    }
     if (rename(temporary, path) < 0)
         tr_driver_fatal("cannot write %s: %s", path, strerror(errno));
-    free(temporary);
 }
 
 void tr_driver_make_dirs(const char *path, bool temporary)

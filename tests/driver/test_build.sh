@@ -75,5 +75,19 @@ find "$work" -name main.c | grep -q . || fail "GOC_KEEP_TMP: no translated main.
 find "$work" -name scale.gh | grep -q . || fail "GOC_KEEP_TMP: no translated scale.gh in $work"
 rm -rf "$work"
 
+# -o naming a device or FIFO (as -o /dev/null does) writes into it: a
+# rename over it would replace /dev/null with a regular file.
+mkfifo out.fifo
+timeout 60 cat out.fifo > fifo_got &
+expect_status 0 "$GOC" build -o out.fifo src/main.gc src/add.c lib/arch.o -- -Iinclude -DGREETING='"f"'
+wait
+[ -p out.fifo ] || fail "build -o FIFO replaced the FIFO"
+head -c 4 fifo_got | grep -q ELF || fail "build -o FIFO: no executable came through it"
+timeout 60 cat out.fifo > fifo_c &
+expect_status 0 "$GOC" translate src/factor.gh -o out.fifo
+wait
+[ -p out.fifo ] || fail "translate -o FIFO replaced the FIFO"
+grep -q FACTOR fifo_c || fail "translate -o FIFO: nothing came through it"
+
 no_temporaries
 echo PASS
