@@ -471,8 +471,9 @@ int goc_close(int fd);
  * SIGSEGV, SIGBUS, SIGFPE, SIGILL and the collector's SIGPWR are refused:
  * -1 with EINVAL.  Returns 0. */
 int goc_signal_notify(void *c, int sig);
-/* goc_signal_stop stops relaying to c; a signal nobody watches any more
- * gets its default action back. */
+/* goc_signal_stop stops relaying to c: once it returns, c receives no more
+ * signals.  A signal nobody watches any more gets back the disposition it
+ * had before its first watch. */
 void goc_signal_stop(void *c);
 
 /* goc_proc_start starts path (searched in PATH when it has no slash) with

@@ -78,15 +78,19 @@ static _Atomic uint32_t np_break_pending;
 static bool have_pwait2 = true;
 _Atomic(rt_m *) rt_netpoll_owner;
 
+/* epfd and breakfd are set once, published with release: pollers read
+ * them without the once-guard (a poll can start before any I/O). */
 static void np_init(void)
 {
-    epfd = epoll_create1(EPOLL_CLOEXEC);
-    breakfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epfd < 0 || breakfd < 0)
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    int bf = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ep < 0 || bf < 0)
         rt_fatal("netpoll: cannot create epoll instance");
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_TAG };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev) != 0)
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, bf, &ev) != 0)
         rt_fatal("netpoll: cannot watch its eventfd");
+    __atomic_store_n(&breakfd, bf, __ATOMIC_RELEASE);
+    __atomic_store_n(&epfd, ep, __ATOMIC_RELEASE);
 }
 
 static rt_pd *pd_get(int fd)
@@ -275,7 +279,9 @@ static void pd_unlock_parked(rt_g *g, void *arg)
 static int wait_thread(rt_pd *pd, int d)
 {
     for (;;) {
+        rt_lock_acquire(&pd->lock);
         int64_t dl = pd->deadline[d], ms = -1;
+        rt_lock_release(&pd->lock);
         if (dl) {
             int64_t left = dl - goc_nanotime();
             if (left <= 0) {
@@ -389,26 +395,27 @@ void rt_netpoll_close(int fd)
 
 void rt_netpoll_break(void)
 {
-    if (breakfd < 0 || atomic_exchange(&np_break_pending, 1))
+    int bf = __atomic_load_n(&breakfd, __ATOMIC_ACQUIRE);
+    if (bf < 0 || atomic_exchange(&np_break_pending, 1))
         return;   /* one write is enough until the owner drains it */
     uint64_t one = 1;
-    while (write(breakfd, &one, sizeof one) < 0 && errno == EINTR)
+    while (write(bf, &one, sizeof one) < 0 && errno == EINTR)
         ;
 }
 
-static int epoll_for(struct epoll_event *evs, int max, int64_t timeout_ns)
+static int epoll_for(int ep, struct epoll_event *evs, int max, int64_t timeout_ns)
 {
     if (timeout_ns == 0)
-        return epoll_wait(epfd, evs, max, 0);
-    if (have_pwait2) {
+        return epoll_wait(ep, evs, max, 0);
+    if (__atomic_load_n(&have_pwait2, __ATOMIC_RELAXED)) {
         struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
-        int r = epoll_pwait2(epfd, evs, max, timeout_ns < 0 ? NULL : &ts, NULL);
+        int r = epoll_pwait2(ep, evs, max, timeout_ns < 0 ? NULL : &ts, NULL);
         if (r >= 0 || errno != ENOSYS)
             return r;
-        have_pwait2 = false;
+        __atomic_store_n(&have_pwait2, false, __ATOMIC_RELAXED);
     }
     int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
-    return epoll_wait(epfd, evs, max, ms);
+    return epoll_wait(ep, evs, max, ms);
 }
 
 static void pd_event(uint64_t data, uint32_t events, rt_g **list, int *n)
@@ -437,11 +444,12 @@ static void pd_event(uint64_t data, uint32_t events, rt_g **list, int *n)
 rt_g *rt_netpoll(int64_t timeout_ns, int *n)
 {
     *n = 0;
-    if (epfd < 0)
+    int ep = __atomic_load_n(&epfd, __ATOMIC_ACQUIRE);
+    if (ep < 0)
         return NULL;
     struct epoll_event evs[128];
     rt_runtime_wait_begin();
-    int k = epoll_for(evs, 128, timeout_ns);
+    int k = epoll_for(ep, evs, 128, timeout_ns);
     rt_runtime_wait_end();
     atomic_store_explicit(&np_last, goc_nanotime(), memory_order_relaxed);
     rt_g *list = NULL;
@@ -449,7 +457,8 @@ rt_g *rt_netpoll(int64_t timeout_ns, int *n)
         if (evs[i].data.u64 == BREAK_TAG) {
             uint64_t v;
             atomic_store(&np_break_pending, 0);
-            while (read(breakfd, &v, sizeof v) < 0 && errno == EINTR)
+            while (read(__atomic_load_n(&breakfd, __ATOMIC_ACQUIRE), &v, sizeof v) < 0 &&
+                   errno == EINTR)
                 ;
             continue;
         }

@@ -520,13 +520,26 @@ static void wake_m(rt_m *m, uint32_t v)
         rt_netpoll_break();
 }
 
+/* park's values: 0 asleep, 1 and 2 woken (taken off the idle list, see
+ * wake_m), PARK_NUDGE asked to look again while staying on the list: a
+ * value, not just a futex wake, so that a nudge sent just before the M
+ * sleeps is not lost. */
+#define PARK_NUDGE 3u
+
+static bool m_woken(rt_m *m)
+{
+    uint32_t v = atomic_load_explicit(&m->park, memory_order_acquire);
+    return v != 0 && v != PARK_NUDGE;
+}
+
 void rt_netpoll_nudge(void)
 {
     if (atomic_load(&S.npidle) == 0)
         return;
     rt_lock_acquire(&S.lock);
     rt_m *m = S.idle;          /* left on the list: it only looks again */
-    if (m)
+    uint32_t zero = 0;
+    if (m && atomic_compare_exchange_strong(&m->park, &zero, PARK_NUDGE))
         rt_futex_wake(&m->park, 1);
     rt_lock_release(&S.lock);
 }
@@ -985,13 +998,13 @@ static rt_g *idle_netpoll(rt_m *m, int64_t timeout)
 {
     rt_g *list = NULL;
     int n = 0;
-    if (atomic_load(&m->park) == 0)
+    if (!m_woken(m))
         list = rt_netpoll(timeout, &n);
     atomic_store(&rt_netpoll_owner, NULL);
     /* A signal relayed to a channel readies its receiver on our P. */
     bool own = !runq_empty(m->p) || atomic_load(&m->p->runnext);
     if (!list && !own) {
-        if (atomic_load(&m->park) != 0 && rt_netpoll_interest())
+        if (m_woken(m) && rt_netpoll_interest())
             rt_netpoll_nudge();
         return NULL;
     }
@@ -1065,14 +1078,22 @@ static rt_g *stop_m(rt_m *m)
         } else if (atomic_load_explicit(&m->park, memory_order_acquire) == 0 && timeout != 0) {
             rt_futex_wait(&m->park, 0, timeout);
         }
-        if (atomic_load_explicit(&m->park, memory_order_acquire) != 0)
+        uint32_t nudged = PARK_NUDGE;
+        if (atomic_compare_exchange_strong(&m->park, &nudged, 0))
+            continue;             /* asked to take the poller: look again */
+        if (m_woken(m))
             return NULL;          /* woken: the waker took us off the list */
         if (when && goc_nanotime() >= when) {
             if (idle_remove(m))
                 return NULL;
-            /* Being woken concurrently: wait for the flag. */
-            while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
-                rt_futex_wait(&m->park, 0, -1);
+            /* Being woken concurrently, or retired in place: wait for
+             * the flag, and leave the poller to an M that stays idle. */
+            if (rt_netpoll_interest() && !atomic_load(&rt_netpoll_owner))
+                rt_netpoll_nudge();
+            while (!m_woken(m)) {
+                uint32_t v = atomic_load_explicit(&m->park, memory_order_acquire);
+                rt_futex_wait(&m->park, v, -1);
+            }
             return NULL;
         }
     }
@@ -1385,6 +1406,8 @@ static void retire_self(rt_m *m)
     if (!retire)
         return;
     check_dead();   /* the other Ms may all be idle: we were the last P */
+    if (rt_netpoll_interest() && !atomic_load(&rt_netpoll_owner))
+        rt_netpoll_nudge();   /* and none of them may be polling */
     while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
         rt_futex_wait(&m->park, 0, -1);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ static watch *watches;                     /* sig_lock */
 static int nwatching[NSIG_MAX];            /* sig_lock */
 static struct sigaction saved[NSIG_MAX];   /* dispositions before the first watch */
 static int sig_pipe[2] = { -1, -1 };
+static _Atomic int relaying;               /* relays between copy and last send */
 static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
 
 static void on_signal(int sig)
@@ -67,9 +69,11 @@ static void relay(void *arg)
             for (watch *w = watches; w && to && j < k; w = w->next)
                 if (w->sig == sig)
                     to[j++] = w->c;
+            atomic_fetch_add(&relaying, 1);
             rt_lock_release(&sig_lock);
             for (int x = 0; x < j; x++)
                 goc_chan_try_send(to[x], &sig);
+            atomic_fetch_sub(&relaying, 1);
             free(to);
         }
     }
@@ -140,6 +144,10 @@ void goc_signal_stop(void *c)
         dropped++;
     }
     rt_lock_release(&sig_lock);
+    /* As Go promises: once Stop returns, c gets no more signals, so a
+     * relay that copied c before the removal must be over. */
+    while (atomic_load(&relaying))
+        sched_yield();
     if (dropped)
         rt_netpoll_hold(-dropped);
 }

@@ -242,6 +242,13 @@ static int compile_all(tr_driver_config *cfg, const tr_driver_build *build,
 {
     tr_driver_list user_cflags = {0};
     tr_driver_cflags_extract(build->cc_flags.items, build->cc_flags.count, &user_cflags);
+    /* The translator's libclang must see the macros the sanitizer's
+     * compile defines, or a type it spells out (an array of a size chosen
+     * under #ifdef __SANITIZE_THREAD__) disagrees with the compiled one. */
+    if (san == TR_DRIVER_SANITIZE_THREAD)
+        tr_driver_list_add(&user_cflags, "-D__SANITIZE_THREAD__=1");
+    else if (san == TR_DRIVER_SANITIZE_ADDRESS)
+        tr_driver_list_add(&user_cflags, "-D__SANITIZE_ADDRESS__=1");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     compile_jobs jobs = {.limit = cpus > 0 ? (int)cpus : 1};
     int translate_status = 0;
