@@ -46,7 +46,8 @@ static void *client_thread(void *arg)
         exit(1);
     }
     char buf[16] = { 0 };
-    if (goc_write(fd, "hello", 5) != 5 || goc_read(fd, buf, sizeof buf) != 5 || strcmp(buf, "HELLO") != 0) {
+    if (goc_write(fd, "hello", 5) != 5 || goc_read(fd, buf, sizeof buf) != 5 ||
+        strcmp(buf, "HELLO") != 0) {
         fprintf(stderr, "thread: bad exchange\n");
         exit(1);
     }
@@ -116,7 +117,8 @@ int main(void)
     goc_set_read_deadline(ln, dl);
     int a = goc_tcp_accept(ln);
     int e = a < 0 ? errno : 0;
-    printf("accept with a deadline: %d %s, not early: %s\n", a, ename(e), goc_nanotime() >= dl ? "yes" : "no");
+    printf("accept with a deadline: %d %s, not early: %s\n", a, ename(e),
+           goc_nanotime() >= dl ? "yes" : "no");
     goc_set_read_deadline(ln, 0);
 
     pthread_t t;
