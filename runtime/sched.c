@@ -974,6 +974,17 @@ static rt_g *steal_work(rt_m *m, int64_t now)
 
 static bool runq_drain_global(rt_p *v);
 
+/* Queues n Gs linked through schedlink on the global queue. */
+static void globrunq_put_list(rt_g *list, int n)
+{
+    rt_g *last = list;
+    while (last->schedlink)
+        last = last->schedlink;
+    rt_lock_acquire(&S.lock);
+    globrunq_put_batch(list, last, n);
+    rt_lock_release(&S.lock);
+}
+
 /* Queues the Gs the poller made runnable (a list through schedlink) on
  * m's P, all but the first, which it returns; asks for help with more. */
 static rt_g *queue_polled(rt_m *m, rt_g *list, int n)
@@ -1011,14 +1022,8 @@ static rt_g *idle_netpoll(rt_m *m, int64_t timeout)
     if (idle_remove(m))
         return list ? queue_polled(m, list, n) : runq_get(m->p);
     /* Being woken, or retired in place: the global queue serves either. */
-    if (list) {
-        rt_g *last = list;
-        while (last->schedlink)
-            last = last->schedlink;
-        rt_lock_acquire(&S.lock);
-        globrunq_put_batch(list, last, n);
-        rt_lock_release(&S.lock);
-    }
+    if (list)
+        globrunq_put_list(list, n);
     if (own)
         runq_drain_global(m->p);
     rt_wakep();
@@ -1090,8 +1095,10 @@ static rt_g *stop_m(rt_m *m)
              * the flag, and leave the poller to an M that stays idle. */
             if (rt_netpoll_interest() && !atomic_load(&rt_netpoll_owner))
                 rt_netpoll_nudge();
-            while (!m_woken(m)) {
+            for (;;) {
                 uint32_t v = atomic_load_explicit(&m->park, memory_order_acquire);
+                if (v != 0 && v != PARK_NUDGE)
+                    break;   /* the value waited on is the one just seen */
                 rt_futex_wait(&m->park, v, -1);
             }
             return NULL;
@@ -1617,12 +1624,7 @@ static bool sysmon_netpoll(void)
     rt_g *list = rt_netpoll(0, &n);
     if (!list)
         return false;
-    rt_g *last = list;
-    while (last->schedlink)
-        last = last->schedlink;
-    rt_lock_acquire(&S.lock);
-    globrunq_put_batch(list, last, n);
-    rt_lock_release(&S.lock);
+    globrunq_put_list(list, n);
     rt_wakep();
     return true;
 }
