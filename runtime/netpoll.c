@@ -307,10 +307,10 @@ int rt_netpoll_wait(int fd, bool write)
         return -1;
     }
     int d = write;
-    rt_g *g = rt_getg();
+    rt_g *g = rt_curg_leaf();   /* read before any switch: NULL off goroutines */
     rt_lock_acquire(&pd->lock);
     pd_register(pd, false);
-    if (pd->state != PD_POLLED || !g || g == &rt_getm()->g0) {
+    if (pd->state != PD_POLLED || !g) {
         rt_lock_release(&pd->lock);
         return wait_thread(pd, d);
     }
