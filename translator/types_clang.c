@@ -90,8 +90,12 @@ void tr_clang_types(tr_unit *u, const char *text, size_t len, tr_types *out)
 {
     const tr_options *o = u->opt;
     const char *path = o->out_path ? o->out_path : "goc-stage1.c";
-    const char **args = malloc(sizeof *args * (size_t)(o->ncflags + 4));
+    const char **args = malloc(sizeof *args * (size_t)(o->ncflags + 6));
     int na = 0;
+    /* By name a .gh is nothing clang knows (and a header's stage 1 is
+     * written to one): say it is C. */
+    args[na++] = "-x";
+    args[na++] = "c";
     args[na++] = "-std=gnu17";
     args[na++] = "-w";
     for (int i = 0; i < o->ncflags; i++) args[na++] = o->cflags[i];
