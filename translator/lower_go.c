@@ -174,6 +174,55 @@ static void go_call(em *e, TSNode n, TSNode call)
     tr_buf_printf(o, ", %d); }", src_line(e, n));
 }
 
+/* Types declared inside the function before a go block (typedefs, tagged
+ * or anonymous struct, union and enum definitions, enum constants) are
+ * not visible in the block's lifted function at file scope.  A Go
+ * programmer expects a closure to see them, so the lifted function
+ * declares them again, copied in order: the copies have the same layout
+ * and the same constants, and the block's values reach them through the
+ * environment's void pointer.  Only the type part of a declaration is
+ * copied (`struct pt {...} p = ...;` gives `struct pt {...};`).  Returns
+ * the number of declarations written to out (none when out is NULL). */
+static int is_tag_definition(TSNode t)
+{
+    if (ts_node_is_null(t)) return 0;
+    if (!tr_node_is(t, "struct_specifier") && !tr_node_is(t, "union_specifier") &&
+        !tr_node_is(t, "enum_specifier"))
+        return 0;
+    return !ts_node_is_null(ts_node_child_by_field_name(t, "body", 4));
+}
+
+static int local_types(em *e, TSNode go, tr_buf *out)
+{
+    TSNode scopes[64];
+    int ns = 0;
+    for (TSNode a = ts_node_parent(go); !ts_node_is_null(a) && ns < 64; a = ts_node_parent(a)) {
+        if (tr_node_is(a, "function_definition")) break;
+        if (tr_node_is(a, "compound_statement") || tr_node_is(a, "case_statement")) scopes[ns++] = a;
+    }
+    int count = 0;
+    uint32_t at = ts_node_start_byte(go);
+    for (int i = ns - 1; i >= 0; i--) {           /* outermost scope first */
+        for (uint32_t k = 0, nc = ts_node_named_child_count(scopes[i]); k < nc; k++) {
+            TSNode d = ts_node_named_child(scopes[i], k);
+            if (ts_node_start_byte(d) >= at) break;
+            TSNode t = ts_node_child_by_field_name(d, "type", 4);
+            if (tr_node_is(d, "type_definition")) {
+                if (out) tr_emit(e, d);
+            } else if (is_tag_definition(d)) {
+                if (out) { tr_emit(e, d); tr_buf_puts(out, ";"); }
+            } else if (tr_node_is(d, "declaration") && is_tag_definition(t)) {
+                if (out) { tr_emit(e, t); tr_buf_puts(out, ";"); }
+            } else {
+                continue;
+            }
+            if (out) tr_buf_puts(out, " ");
+            count++;
+        }
+    }
+    return count;
+}
+
 static void go_block(em *e, TSNode n, TSNode block)
 {
     int g = tr_ctx_of_go(e->u, block);
@@ -192,7 +241,10 @@ static void go_block(em *e, TSNode n, TSNode block)
         return;
     }
     uint32_t id = ts_node_start_byte(block);
-    tr_buf *pre = &e->u->pre, *o = e->out;
+    tr_buf *o = e->out, st = { 0 }, *pre = &st;
+    /* with local types the environment's struct is declared where they
+     * are visible: at the go statement, and again in the lifted function */
+    int locals = local_types(e, n, NULL);
     tr_buf_printf(pre, "struct __goc_gb%u { char __goc_unused;", id);
     for (int i = 0; i < c->ncaps; i++) {
         int v = c->caps[i];
@@ -211,8 +263,12 @@ static void go_block(em *e, TSNode n, TSNode block)
         else
             tr_buf_printf(pre, " __typeof__(%s) c%d;", probe_type(e, n, name), v);
     }
-    tr_buf_printf(pre, " }; static void __goc_gb%u_run(void *); ", id);
-    tr_buf_printf(o, "{ struct __goc_gb%u *__goc_e = goc_alloc(sizeof *__goc_e);", id);
+    tr_buf_puts(pre, " }; ");
+    if (!locals) tr_buf_add(&e->u->pre, st.s, st.n);
+    tr_buf_printf(&e->u->pre, "static void __goc_gb%u_run(void *); ", id);
+    tr_buf_puts(o, "{ ");
+    if (locals) tr_buf_add(o, st.s, st.n);
+    tr_buf_printf(o, "struct __goc_gb%u *__goc_e = goc_alloc(sizeof *__goc_e);", id);
     for (int i = 0; i < c->ncaps; i++) {
         int v = c->caps[i];
         tr_buf_printf(o, " __goc_e->c%d = %s;", v, tr_capture_ref(e, v, buf, sizeof buf));
@@ -226,8 +282,16 @@ static void go_block(em *e, TSNode n, TSNode block)
     e->out = &thunk;
     tr_buf_printf(&thunk, "\n#line %d ", src_line(e, block));
     tr_buf_c_string(&thunk, e->u->opt->in_path);
-    tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { struct __goc_gb%u *__goc_env = __goc_v;"
-                          " (void)__goc_env; ", id, id);
+    tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { ", id);
+    if (locals) {
+        local_types(e, n, &thunk);
+        tr_buf_add(&thunk, st.s, st.n);
+        tr_buf_printf(&thunk, "\n#line %d ", src_line(e, block));
+        tr_buf_c_string(&thunk, e->u->opt->in_path);
+        tr_buf_puts(&thunk, "\n");
+    }
+    free(st.s);
+    tr_buf_printf(&thunk, "struct __goc_gb%u *__goc_env = __goc_v; (void)__goc_env; ", id);
     const tr_dcap *saved_dc = e->dcap;   /* a go block in a deferred block: its own env */
     e->dcap = NULL;
     tr_emit_body(e, g, block, block, 0);
