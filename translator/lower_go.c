@@ -160,8 +160,19 @@ static void go_call(em *e, TSNode n, TSNode call)
         snprintf(name, sizeof name, "__goc_gc%u_%u", id, i);
         tr_buf_printf(pre, " __typeof__(%s) a%u;", call_type(e, n, name, "int"), i);
     }
-    tr_buf_printf(pre, " }; static void __goc_gc%u_run(void *__goc_v) { struct __goc_gc%u *__goc_e = __goc_v;"
-                       " __goc_e->f(", id, id);
+    tr_buf_printf(pre, " }; static void __goc_gc%u_run(void *__goc_v) { struct __goc_gc%u *__goc_e = __goc_v;",
+                  id, id);
+    /* A plain function name calls through a local of that name, so that
+     * the C compiler's complaint about the arguments names the function
+     * ("too few arguments to function 'f'"), not the thunk's field; the
+     * parentheses keep a function-like macro of that name out of it. */
+    TSNode fn = ts_node_child_by_field_name(call, "function", 8);
+    uint32_t fa = ts_node_start_byte(fn), fb = ts_node_end_byte(fn);
+    if (tr_node_is(fn, "identifier") && fb - fa < 48 && strncmp(e->u->s + fa, "__goc", 5) != 0)
+        tr_buf_printf(pre, " __auto_type %.*s = __goc_e->f; (%.*s)(", (int)(fb - fa), e->u->s + fa,
+                      (int)(fb - fa), e->u->s + fa);
+    else
+        tr_buf_puts(pre, " __goc_e->f(");
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(pre, "%s__goc_e->a%u", i ? ", " : "", i);
     tr_buf_puts(pre, "); } ");
     if (e->u->marks) tr_buf_mark(pre, 'P', 0, 0);
