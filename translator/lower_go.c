@@ -192,7 +192,13 @@ static void go_call(em *e, TSNode n, TSNode call)
  * declares them again, copied in order: the copies have the same layout
  * and the same constants, and the block's values reach them through the
  * environment's void pointer.  Only the type part of a declaration is
- * copied (`struct pt {...} p = ...;` gives `struct pt {...};`).  Returns
+ * copied (`struct pt {...} p = ...;` gives `struct pt {...};`).  Not
+ * copied: a declaration that names a variable of the function (a VLA
+ * typedef, typeof of a local: it would not compile there), and an
+ * anonymous struct or union declared with its variable (the copy would
+ * define nothing).  A block that uses those fails to compile, as before.
+ * (A local tag that shadows a file-scope one declared before a captured
+ * variable of the outer type would be spelled wrongly; not handled.)  Returns
  * the number of declarations written to out (none when out is NULL). */
 static int is_tag_definition(TSNode t)
 {
@@ -203,8 +209,31 @@ static int is_tag_definition(TSNode t)
     return !ts_node_is_null(ts_node_child_by_field_name(t, "body", 4));
 }
 
+/* Whether an identifier in n names a variable of the function (a VLA's
+ * length, a typeof operand): a copy of such a declaration would not
+ * compile in the lifted function, so it is not made. */
+static int names_local_var(em *e, TSNode n, int top)
+{
+    /* typeof(x) may parse x as a type name: those are looked at too */
+    if (tr_node_is(n, "identifier") || tr_node_is(n, "type_identifier")) {
+        uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+        for (int v = 0; v < e->u->nvars; v++) {
+            const char *name = e->u->vars[v].name;
+            if (e->u->ctxs[e->u->vars[v].ctx].top == top && e->u->vars[v].kind != VAR_CONST &&
+                strlen(name) == b - a &&
+                !memcmp(name, e->u->s + a, b - a))
+                return 1;
+        }
+        return 0;
+    }
+    for (uint32_t i = 0, nc = ts_node_named_child_count(n); i < nc; i++)
+        if (names_local_var(e, ts_node_named_child(n, i), top)) return 1;
+    return 0;
+}
+
 static int local_types(em *e, TSNode go, tr_buf *out)
 {
+    int top = e->u->ctxs[e->ctx].top;
     TSNode scopes[64];
     int ns = 0;
     for (TSNode a = ts_node_parent(go); !ts_node_is_null(a) && ns < 64; a = ts_node_parent(a)) {
@@ -218,11 +247,14 @@ static int local_types(em *e, TSNode go, tr_buf *out)
             TSNode d = ts_node_named_child(scopes[i], k);
             if (ts_node_start_byte(d) >= at) break;
             TSNode t = ts_node_child_by_field_name(d, "type", 4);
+            if (names_local_var(e, tr_node_is(d, "declaration") ? t : d, top)) continue;
             if (tr_node_is(d, "type_definition")) {
                 if (out) tr_emit(e, d);
             } else if (is_tag_definition(d)) {
                 if (out) { tr_emit(e, d); tr_buf_puts(out, ";"); }
-            } else if (tr_node_is(d, "declaration") && is_tag_definition(t)) {
+            } else if (tr_node_is(d, "declaration") && is_tag_definition(t) &&
+                       (tr_node_is(t, "enum_specifier") ||   /* its constants */
+                        !ts_node_is_null(ts_node_child_by_field_name(t, "name", 4)))) {
                 if (out) { tr_emit(e, t); tr_buf_puts(out, ";"); }
             } else {
                 continue;
