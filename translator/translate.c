@@ -29,6 +29,28 @@ static int touches_extension(tr_unit *u, TSNode n)
     return memmem(u->s + lo, hi - lo, "__goc_", 6) != NULL;
 }
 
+/* The source token at off, quoted, for "syntax error: unexpected T" (Go
+ * names the token it could not take); "end of file" past the end. */
+static void token_at(const tr_diag *d, size_t off, char *buf, size_t n)
+{
+    const char *s = d->src;
+    while (off < d->len && (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r'))
+        off++;
+    if (off >= d->len) {
+        snprintf(buf, n, "end of file");
+        return;
+    }
+    size_t k = 1;
+    if (s[off] == '_' || ((s[off] | 32) >= 'a' && (s[off] | 32) <= 'z') || (s[off] >= '0' && s[off] <= '9'))
+        while (off + k < d->len && k < 32 &&
+               (s[off + k] == '_' || ((s[off + k] | 32) >= 'a' && (s[off + k] | 32) <= 'z') ||
+                (s[off + k] >= '0' && s[off + k] <= '9')))
+            k++;
+    else if (off + 1 < d->len && strchr("<-+&|=!>", s[off]) && strchr("-+&|=<>", s[off + 1]))
+        k = 2;   /* <-, ->, ++, &&, ==, ... */
+    snprintf(buf, n, "'%.*s'", (int)k, s + off);
+}
+
 static void check_errors(tr_unit *u, TSNode n)
 {
     if (ts_node_is_missing(n) || !strcmp(ts_node_type(n), "ERROR")) {
@@ -36,8 +58,11 @@ static void check_errors(tr_unit *u, TSNode n)
             size_t off = tr_src_off(u, ts_node_start_byte(n));
             if (ts_node_is_missing(n))
                 tr_error(u->diag, off, "syntax error: missing '%s'", ts_node_type(n));
-            else
-                tr_error(u->diag, off, "syntax error in or near an extension construct");
+            else {
+                char tok[48];
+                token_at(u->diag, off, tok, sizeof tok);
+                tr_error(u->diag, off, "syntax error: unexpected %s", tok);
+            }
             return;
         }
     }
