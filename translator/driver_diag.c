@@ -91,7 +91,10 @@ static bool print_plain_types(FILE *f, const char *s, size_t n)
         }
         const char *plain = aka + 8, *close = memchr(plain, '\'', (size_t)(end - plain));
         if (!close || close + 1 >= end || close[1] != ')') close = NULL;
-        bool internal = memmem(open, (size_t)(aka - open), "__goc_", 6) || memmem(open, (size_t)(aka - open), "goc__", 5);
+        /* the translator spells the types it declares as typeof(...) */
+        bool internal = memmem(open, (size_t)(aka - open), "__goc_", 6) ||
+                        memmem(open, (size_t)(aka - open), "goc__", 5) ||
+                        (aka - open > 7 && memcmp(open, "typeof(", 7) == 0);
         if (!close || !internal) {
             left |= memmem(s, (size_t)(aka + 1 - s), "__goc_", 6) != NULL;
             if (f) fprintf(f, "%.*s", (int)(aka + 1 - s), s);
@@ -317,6 +320,40 @@ static bool print_count_line(FILE *f, const line *l, int dropped)
     return true;
 }
 
+/* A channel handle's C type, as the compiler spells it in a quoted type
+ * ('int (**)[1]', 'double (*volatile *)[1]'), is respelled as the .gc
+ * wrote it ('chan int', '<-chan double'; goc_lang.h has the encoding).
+ * Only an element type without parentheses is respelled (a channel of
+ * channels or of function pointers keeps the C spelling). */
+static void print_chan_types(FILE *f, const char *s, size_t n)
+{
+    static const struct { const char *c, *go; } forms[] = {
+        { " (**)[1]", "chan " },
+        { " (*const *)[1]", "chan<- " },
+        { " (*volatile *)[1]", "<-chan " },
+        { " (* const*)[1]", "chan<- " },      /* gcc's spelling */
+        { " (* volatile*)[1]", "<-chan " },
+    };
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+            size_t m = strlen(forms[k].c);
+            if (i + m >= n || memcmp(s + i, forms[k].c, m) != 0) continue;
+            bool utf8 = i + m + 3 <= n && memcmp(s + i + m, "\xe2\x80\x99", 3) == 0;
+            if (!utf8 && s[i + m] != '\'') continue;
+            size_t open = i;   /* back to the opening quote; no parentheses */
+            while (open > done && s[open - 1] != '\'' && s[open - 1] != '\x98' && s[open - 1] != '(' &&
+                   s[open - 1] != ')')
+                open--;
+            if (open == done || (s[open - 1] != '\'' && s[open - 1] != '\x98') || open == i) continue;
+            fprintf(f, "%.*s%s%.*s", (int)(open - done), s + done, forms[k].go, (int)(i - open), s + open);
+            done = i = i + m;
+            break;
+        }
+    }
+    fprintf(f, "%.*s", (int)(n - done), s + done);
+}
+
 void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t len,
                           tr_colmap *const *maps, int nmaps, FILE *f)
 {
@@ -333,7 +370,17 @@ void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t 
             continue;
         if (g->mapped) {
             fprintf(f, "%s:%d:%d", tr_colmap_path(g->map), g->line, g->col);
-            print_plain_types(f, l->s + g->rest, l->n - g->rest);
+            char *msg = NULL;
+            size_t msg_n = 0;
+            FILE *m = open_memstream(&msg, &msg_n);
+            if (m) {
+                print_plain_types(m, l->s + g->rest, l->n - g->rest);
+                fclose(m);
+                print_chan_types(f, msg, msg_n);
+                free(msg);
+            } else {
+                print_plain_types(f, l->s + g->rest, l->n - g->rest);
+            }
             fputc('\n', f);
             if (g->count > 1)
                 print_echo(f, g, clang);
