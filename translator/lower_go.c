@@ -185,21 +185,7 @@ static void go_call(em *e, TSNode n, TSNode call)
     tr_buf_printf(o, ", %d); }", src_line(e, n));
 }
 
-/* Types declared inside the function before a go block (typedefs, tagged
- * or anonymous struct, union and enum definitions, enum constants) are
- * not visible in the block's lifted function at file scope.  A Go
- * programmer expects a closure to see them, so the lifted function
- * declares them again, copied in order: the copies have the same layout
- * and the same constants, and the block's values reach them through the
- * environment's void pointer.  Only the type part of a declaration is
- * copied (`struct pt {...} p = ...;` gives `struct pt {...};`).  Not
- * copied: a declaration that names a variable of the function (a VLA
- * typedef, typeof of a local: it would not compile there), and an
- * anonymous struct or union declared with its variable (the copy would
- * define nothing).  A block that uses those fails to compile, as before.
- * (A local tag that shadows a file-scope one declared before a captured
- * variable of the outer type would be spelled wrongly; not handled.)  Returns
- * the number of declarations written to out (none when out is NULL). */
+/* Whether t defines a struct, union or enum (it has a body). */
 static int is_tag_definition(TSNode t)
 {
     if (ts_node_is_null(t)) return 0;
@@ -231,6 +217,21 @@ static int names_local_var(em *e, TSNode n, int top)
     return 0;
 }
 
+/* Types declared inside the function before a go block (typedefs, tagged
+ * or anonymous struct, union and enum definitions, enum constants) are
+ * not visible in the block's lifted function at file scope.  A Go
+ * programmer expects a closure to see them, so the lifted function
+ * declares them again, copied in order: the copies have the same layout
+ * and the same constants, and the block's values reach them through the
+ * environment's void pointer.  Only the type part of a declaration is
+ * copied (`struct pt {...} p = ...;` gives `struct pt {...};`).  Not
+ * copied: a declaration that names a variable of the function (a VLA
+ * typedef, typeof of a local: it would not compile there), and an
+ * anonymous struct or union declared with its variable (the copy would
+ * define nothing).  A block that uses those fails to compile, as before.
+ * (A local tag that shadows a file-scope one declared before a captured
+ * variable of the outer type would be spelled wrongly; not handled.)  Returns
+ * the number of declarations written to out (none when out is NULL). */
 static int local_types(em *e, TSNode go, tr_buf *out)
 {
     int top = e->u->ctxs[e->ctx].top;
