@@ -58,13 +58,9 @@ static bool split_addr(const char *addr, char *host, size_t hostsz, char *port, 
     return true;
 }
 
-static struct addrinfo *resolve(const char *addr, bool passive)
+/* host "" is every interface (passive) or the local host. */
+static struct addrinfo *resolve(const char *host, const char *port, bool passive)
 {
-    char host[256], port[8];
-    if (!split_addr(addr, host, sizeof host, port, sizeof port)) {
-        errno = EINVAL;
-        return NULL;
-    }
     struct addrinfo hints = { 0 }, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -75,6 +71,21 @@ static struct addrinfo *resolve(const char *addr, bool passive)
         return NULL;
     }
     return res;
+}
+
+/* Closes fd after a failure, keeping the failure's errno; returns -1. */
+static int close_failed(int fd)
+{
+    int e = errno;
+    goc_close(fd);
+    errno = e;
+    return -1;
+}
+
+static void no_delay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 static int new_socket(int family)
@@ -96,10 +107,7 @@ static int listen_on(const struct sockaddr *sa, socklen_t len)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind(fd, sa, len) == 0 && listen(fd, SOMAXCONN) == 0)
         return fd;
-    int e = errno;
-    goc_close(fd);
-    errno = e;
-    return -1;
+    return close_failed(fd);
 }
 
 int goc_tcp_listen(const char *addr)
@@ -119,7 +127,7 @@ int goc_tcp_listen(const char *addr)
                                   .sin_addr.s_addr = htonl(INADDR_ANY) };
         return listen_on((struct sockaddr *)&s4, sizeof s4);
     }
-    struct addrinfo *res = resolve(addr, true);
+    struct addrinfo *res = resolve(host, port, true);
     if (!res)
         return -1;
     int fd = -1, err = EADDRNOTAVAIL;
@@ -137,8 +145,7 @@ int goc_tcp_accept(int ln)
     for (;;) {
         int fd = accept4(ln, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            no_delay(fd);
             rt_netpoll_open(fd, true);
             return fd;
         }
@@ -161,12 +168,8 @@ static int connect_one(struct addrinfo *a, int64_t deadline)
     int r = connect(fd, a->ai_addr, a->ai_addrlen);
     if (r != 0 && (errno == EINPROGRESS || errno == EINTR)) {
         for (;;) {
-            if (rt_netpoll_wait(fd, true) < 0) {
-                int e = errno;
-                goc_close(fd);
-                errno = e;
-                return -1;
-            }
+            if (rt_netpoll_wait(fd, true) < 0)
+                return close_failed(fd);
             int err = 0;
             socklen_t len = sizeof err;
             if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
@@ -186,21 +189,21 @@ static int connect_one(struct addrinfo *a, int64_t deadline)
             break;
         }
     }
-    if (r != 0) {
-        int e = errno;
-        goc_close(fd);
-        errno = e;
-        return -1;
-    }
+    if (r != 0)
+        return close_failed(fd);
     rt_netpoll_deadline(fd, 'w', 0);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    no_delay(fd);
     return fd;
 }
 
 int goc_tcp_dial(const char *addr, int64_t deadline)
 {
-    struct addrinfo *res = resolve(addr, false);
+    char host[256], port[8];
+    if (!split_addr(addr, host, sizeof host, port, sizeof port)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct addrinfo *res = resolve(host, port, false);
     if (!res)
         return -1;
     int fd = -1, err = ECONNREFUSED;

@@ -136,7 +136,7 @@ void rt_netpoll_hold(int delta)
     pthread_once(&np_once, np_init);
     atomic_fetch_add(&np_interest, delta);
     atomic_fetch_add(&rt_sched_state.nblocking, delta);
-    if (delta > 0 && !atomic_load(&rt_netpoll_owner))
+    if (delta > 0)
         rt_netpoll_nudge();
 }
 
@@ -327,13 +327,9 @@ int rt_netpoll_wait(int fd, bool write)
     rt_pdw w = { g, 0, pd->waiters[d] };
     pd->waiters[d] = &w;
     pd_arm(pd, d);
-    atomic_fetch_add(&rt_sched_state.nblocking, 1);
-    atomic_fetch_add(&np_interest, 1);
-    if (!atomic_load(&rt_netpoll_owner))
-        rt_netpoll_nudge();
+    rt_netpoll_hold(1);
     rt_park(pd_unlock_parked, pd, "IO wait", pd);
-    atomic_fetch_sub(&np_interest, 1);
-    atomic_fetch_sub(&rt_sched_state.nblocking, 1);
+    rt_netpoll_hold(-1);
     if (w.err) {
         errno = w.err;
         return -1;

@@ -29,8 +29,8 @@ rt_g *rt_netpoll(int64_t timeout_ns, int *n) RT_HIDDEN;
 extern _Atomic(rt_m *) rt_netpoll_owner RT_HIDDEN;
 /* Interrupts the owner's rt_netpoll (an eventfd write). */
 void rt_netpoll_break(void) RT_HIDDEN;
-/* When no M blocks in the poller while goroutines wait on it, asks an idle
- * M to (sched.c: wakes it without taking it off the idle list). */
+/* When goroutines wait on the poller and no M owns it, asks an idle M to
+ * take it (sched.c: wakes it without taking it off the idle list). */
 void rt_netpoll_nudge(void) RT_HIDDEN;
 /* Time of the last poll, for sysmon (goc_nanotime). */
 int64_t rt_netpoll_last(void) RT_HIDDEN;
@@ -54,8 +54,8 @@ int rt_netpoll_deadline(int fd, int mode, int64_t deadline) RT_HIDDEN;
  * thread (a scheduler, never a goroutine) whenever fd is readable; it
  * must not block.  Used by signal.c for its self-pipe. */
 void rt_netpoll_add_internal(int fd, void (*fn)(void *), void *arg) RT_HIDDEN;
-/* Counts (+1 / -1) a waiter that is not a parked goroutine (a signal
- * channel): it keeps the poller polled and the deadlock report off. */
+/* Counts (+1 / -1) a waiter (a goroutine parked in rt_netpoll_wait, a
+ * signal channel): it keeps the poller polled and the deadlock report off. */
 void rt_netpoll_hold(int delta) RT_HIDDEN;
 
 #endif

@@ -534,7 +534,7 @@ static bool m_woken(rt_m *m)
 
 void rt_netpoll_nudge(void)
 {
-    if (atomic_load(&S.npidle) == 0)
+    if (!rt_netpoll_interest() || atomic_load(&rt_netpoll_owner) || atomic_load(&S.npidle) == 0)
         return;
     rt_lock_acquire(&S.lock);
     rt_m *m = S.idle;          /* left on the list: it only looks again */
@@ -1015,7 +1015,7 @@ static rt_g *idle_netpoll(rt_m *m, int64_t timeout)
     /* A signal relayed to a channel readies its receiver on our P. */
     bool own = !runq_empty(m->p) || atomic_load(&m->p->runnext);
     if (!list && !own) {
-        if (m_woken(m) && rt_netpoll_interest())
+        if (m_woken(m))
             rt_netpoll_nudge();
         return NULL;
     }
@@ -1093,8 +1093,7 @@ static rt_g *stop_m(rt_m *m)
                 return NULL;
             /* Being woken concurrently, or retired in place: wait for
              * the flag, and leave the poller to an M that stays idle. */
-            if (rt_netpoll_interest() && !atomic_load(&rt_netpoll_owner))
-                rt_netpoll_nudge();
+            rt_netpoll_nudge();
             for (;;) {
                 uint32_t v = atomic_load_explicit(&m->park, memory_order_acquire);
                 if (v != 0 && v != PARK_NUDGE)
@@ -1413,8 +1412,7 @@ static void retire_self(rt_m *m)
     if (!retire)
         return;
     check_dead();   /* the other Ms may all be idle: we were the last P */
-    if (rt_netpoll_interest() && !atomic_load(&rt_netpoll_owner))
-        rt_netpoll_nudge();   /* and none of them may be polling */
+    rt_netpoll_nudge();   /* and none of them may be polling */
     while (atomic_load_explicit(&m->park, memory_order_acquire) == 0)
         rt_futex_wait(&m->park, 0, -1);
 }
