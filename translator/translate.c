@@ -14,6 +14,7 @@
  * plain C: it is not parsed at all and passes through behind a #line.
  */
 #include "emit.h"
+#include "lex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,25 +31,22 @@ static int touches_extension(tr_unit *u, TSNode n)
 }
 
 /* The source token at off, quoted, for "syntax error: unexpected T" (Go
- * names the token it could not take); "end of file" past the end. */
+ * names the token it could not take), as the lexer cuts it from a window
+ * of the source; "end of file" past the end. */
 static void token_at(const tr_diag *d, size_t off, char *buf, size_t n)
 {
-    const char *s = d->src;
-    while (off < d->len && (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r'))
-        off++;
-    if (off >= d->len) {
+    size_t w = d->len - off < 256 ? d->len - off : 256;
+    tr_tokens t = { 0 };
+    tr_lex(d->src + off, w, &t);   /* a literal cut by the window ends the list */
+    if (t.n > 0 && t.v[0].kind != TK_EOF) {
+        unsigned a = t.v[0].start, b = t.v[0].end;
+        snprintf(buf, n, "'%.*s'", (int)(b - a < 32 ? b - a : 32), d->src + off + a);
+    } else if (off + w >= d->len) {
         snprintf(buf, n, "end of file");
-        return;
+    } else {
+        snprintf(buf, n, "'%c'", d->src[off]);
     }
-    size_t k = 1;
-    if (s[off] == '_' || ((s[off] | 32) >= 'a' && (s[off] | 32) <= 'z') || (s[off] >= '0' && s[off] <= '9'))
-        while (off + k < d->len && k < 32 &&
-               (s[off + k] == '_' || ((s[off + k] | 32) >= 'a' && (s[off + k] | 32) <= 'z') ||
-                (s[off + k] >= '0' && s[off + k] <= '9')))
-            k++;
-    else if (off + 1 < d->len && strchr("<-+&|=!>", s[off]) && strchr("-+&|=<>", s[off + 1]))
-        k = 2;   /* <-, ->, ++, &&, ==, ... */
-    snprintf(buf, n, "'%.*s'", (int)k, s + off);
+    free(t.v);
 }
 
 static void check_errors(tr_unit *u, TSNode n)
