@@ -231,8 +231,8 @@ static int names_local_var(em *e, TSNode n, int top)
  * define nothing).  A block that uses those fails to compile, as before.
  * (A local tag that shadows a file-scope one declared before a captured
  * variable of the outer type would be spelled wrongly; not handled.)  Returns
- * the number of declarations written to out (none when out is NULL). */
-static int local_types(em *e, TSNode go, tr_buf *out)
+ * how many there are; with emit, writes them to e->out. */
+static int local_types(em *e, TSNode go, int emit)
 {
     int top = e->u->ctxs[e->ctx].top;
     TSNode scopes[64];
@@ -250,17 +250,17 @@ static int local_types(em *e, TSNode go, tr_buf *out)
             TSNode t = ts_node_child_by_field_name(d, "type", 4);
             if (names_local_var(e, tr_node_is(d, "declaration") ? t : d, top)) continue;
             if (tr_node_is(d, "type_definition")) {
-                if (out) tr_emit(e, d);
+                if (emit) tr_emit(e, d);
             } else if (is_tag_definition(d)) {
-                if (out) { tr_emit(e, d); tr_buf_puts(out, ";"); }
+                if (emit) { tr_emit(e, d); tr_buf_puts(e->out, ";"); }
             } else if (tr_node_is(d, "declaration") && is_tag_definition(t) &&
                        (tr_node_is(t, "enum_specifier") ||   /* its constants */
                         !ts_node_is_null(ts_node_child_by_field_name(t, "name", 4)))) {
-                if (out) { tr_emit(e, t); tr_buf_puts(out, ";"); }
+                if (emit) { tr_emit(e, t); tr_buf_puts(e->out, ";"); }
             } else {
                 continue;
             }
-            if (out) tr_buf_puts(out, " ");
+            if (emit) tr_buf_puts(e->out, " ");
             count++;
         }
     }
@@ -288,7 +288,7 @@ static void go_block(em *e, TSNode n, TSNode block)
     tr_buf *o = e->out, st = { 0 }, *pre = &st;
     /* with local types the environment's struct is declared where they
      * are visible: at the go statement, and again in the lifted function */
-    int locals = local_types(e, n, NULL);
+    int locals = local_types(e, n, 0);
     tr_buf_printf(pre, "struct __goc_gb%u { char __goc_unused;", id);
     for (int i = 0; i < c->ncaps; i++) {
         int v = c->caps[i];
@@ -328,7 +328,7 @@ static void go_block(em *e, TSNode n, TSNode block)
     tr_buf_c_string(&thunk, e->u->opt->in_path);
     tr_buf_printf(&thunk, "\nstatic void __goc_gb%u_run(void *__goc_v) { ", id);
     if (locals) {
-        local_types(e, n, &thunk);
+        local_types(e, n, 1);   /* e->out is the thunk */
         tr_buf_add(&thunk, st.s, st.n);
         tr_buf_printf(&thunk, "\n#line %d ", src_line(e, block));
         tr_buf_c_string(&thunk, e->u->opt->in_path);
