@@ -31,7 +31,8 @@
  *   timeout at the earliest timer of any P.  The protocol that prevents lost
  *   wake-ups: rt_wakep wakes an idle M only when nobody spins, and a spinning
  *   M that gives up decrements nmspinning *before* re-checking every queue
- *   (both sides use sequentially consistent atomics), so work submitted
+ *   (both sides use sequentially consistent atomics: the store that
+ *   publishes the work, and the M's decrement), so work submitted
  *   concurrently is seen either by the re-check or by the submitter's
  *   rt_wakep.
  *
@@ -210,7 +211,15 @@ static void chunk_release(rt_gchunk *c)
     rt_lock_release(&chunk_lock);
 }
 
-/* Caller holds sched.lock.  Appends the chain head..tail of n Gs. */
+/* Caller holds sched.lock.  Appends the chain head..tail of n Gs.
+ *
+ * The size is stored sequentially consistently: a thread without a P
+ * (goc_run's caller, sysmon, a foreign sender) calls rt_wakep after it,
+ * and nothing else orders that store before rt_wakep's loads of npidle
+ * and nmspinning -- the lock's release does not.  Without it a spinning M
+ * that decrements nmspinning and re-checks the queue in stop_m could miss
+ * the G while the submitter still sees it spinning: every M asleep and a
+ * G queued, a hang the deadlock check cannot see (once seen in CI). */
 static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
 {
     tail->schedlink = NULL;
@@ -219,7 +228,7 @@ static void globrunq_put_batch(rt_g *head, rt_g *tail, int n)
     else
         S.runq_head = head;
     S.runq_tail = tail;
-    atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
+    atomic_store(&S.runq_size, S.runq_size + n);   /* seq_cst: see above */
 }
 
 /* The ring's indices only change under runq_lock; they are atomics so
@@ -257,7 +266,7 @@ static void globrunq_put_array(rt_g **a, int n)
     else
         S.chunk_head = c;
     S.chunk_tail = c;
-    atomic_store_explicit(&S.runq_size, S.runq_size + n, memory_order_relaxed);
+    atomic_store(&S.runq_size, S.runq_size + n);   /* seq_cst: globrunq_put_batch */
     rt_lock_release(&S.lock);
 }
 
