@@ -22,16 +22,30 @@
  * send either happened before the close or panics, and the number of
  * elements left for receivers to drain is fixed.
  *
- * Parking on a buffered channel (buffer empty, or full) uses the lock and
- * the queues.  The lost-wake-up argument is Dekker's, all operations
- * sequentially consistent: a receiver that finds the ring empty takes the
- * lock, increments recvq.len, then looks at the ring again; a sender
- * increments c->enq, then reads recvq.len.  Either the receiver's second
- * look sees the element (a claimed but unpublished slot counts: it spins
- * until the sender publishes, a few instructions later) or the sender sees
- * the waiter and wakes it.  Symmetrically for senders on a full ring.  A
- * woken waiter retries from the start rather than receiving a hand-off, so
- * another goroutine may take the element first; it then parks again.
+ * Waiters first.  Parking on a buffered channel (buffer empty, or full)
+ * uses the lock and the queues, and Go's order holds as with Go's locked
+ * buffer: a sender hands its value straight to a parked receiver, a
+ * receive that frees a slot moves the first parked sender's value into
+ * it, and no newcomer overtakes a parked goroutine.  While a queue is not
+ * empty, its side's counter carries RT_CHAN_WAIT_BIT (deq for receivers,
+ * enq for senders; set and cleared with the queue, under the lock): the
+ * lock-free CAS of a newcomer then fails, and it takes the locked path,
+ * where queued goroutines are served first (serve_receivers,
+ * serve_senders).  So under the lock the ring's other side is frozen for
+ * lock-free users: with receivers queued only the lock holder dequeues, so
+ * an element it has counted stays there for the waiter it pops.
+ *
+ * The lost-wake-up argument is Dekker's, all operations sequentially
+ * consistent: a receiver that finds the ring empty takes the lock, queues
+ * itself (recvq.len, then the bit), then looks at the ring again and
+ * serves the queue from it; a sender increments c->enq, then reads
+ * recvq.len and, if a receiver waits, takes the lock and serves it.
+ * Either the receiver's second look sees the element (a claimed but
+ * unpublished slot counts: it spins until the sender publishes, a few
+ * instructions later) or the sender sees the waiter.  Symmetrically for
+ * senders on a full ring.  A parked goroutine is woken only when its
+ * operation is done (success) or the channel closed, as with unbuffered
+ * channels.
  *
  * Select waiters sit in the same queues with is_select set.  Whoever
  * dequeues one must win g->select_done (0 -> 1) first; a loser drops the
@@ -83,6 +97,21 @@ goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
 /* Wait queues (caller holds c->lock)                                     */
 /* ---------------------------------------------------------------------- */
 
+/* Buffered channels: a side's counter carries RT_CHAN_WAIT_BIT exactly
+ * while its queue holds a waiter (see "Waiters first"). */
+static void sync_wait_bit(rt_waitq *q, goc_chan *c)
+{
+    if (!c || !c->cap)
+        return;
+    _Atomic uint64_t *word = q == &c->recvq ? &c->deq : &c->enq;
+    bool want = q->head != NULL;
+    bool has = atomic_load_explicit(word, memory_order_relaxed) & RT_CHAN_WAIT_BIT;
+    if (want && !has)
+        atomic_fetch_or(word, RT_CHAN_WAIT_BIT);
+    else if (!want && has && !c->serving)
+        atomic_fetch_and(word, ~RT_CHAN_WAIT_BIT);
+}
+
 void rt_waitq_push(rt_waitq *q, rt_waiter *w)
 {
     w->next = NULL;
@@ -94,6 +123,7 @@ void rt_waitq_push(rt_waitq *q, rt_waiter *w)
     q->tail = w;
     w->queued = true;
     atomic_fetch_add_explicit(&q->len, 1, memory_order_seq_cst);
+    sync_wait_bit(q, w->c);
 }
 
 void rt_waitq_remove(rt_waitq *q, rt_waiter *w)
@@ -111,6 +141,7 @@ void rt_waitq_remove(rt_waitq *q, rt_waiter *w)
     w->next = w->prev = NULL;
     w->queued = false;
     atomic_fetch_sub_explicit(&q->len, 1, memory_order_relaxed);
+    sync_wait_bit(q, w->c);
 }
 
 /* Pops the first waiter that can still be woken: plain ones always, select
@@ -171,47 +202,57 @@ static void backoff(int *n)
         *n *= 2;
 }
 
-int rt_ring_send(goc_chan *c, const void *elem)
+/* With locked false (no lock), RT_CHAN_BLOCK also means "senders wait:
+ * queue behind them"; the lock holder (locked) serves them and passes.
+ * The CAS compares the whole word, so a bit set meanwhile fails it. */
+int rt_ring_send(goc_chan *c, const void *elem, bool locked)
 {
-    uint64_t pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+    uint64_t word = atomic_load_explicit(&c->enq, memory_order_relaxed);
     int spins = 0, wait = 1;
     for (;;) {
-        if (pos & RT_CHAN_CLOSED_BIT)
+        if (word & RT_CHAN_CLOSED_BIT)
             return RT_CHAN_CLOSED;
+        if ((word & RT_CHAN_WAIT_BIT) && !locked)
+            return RT_CHAN_BLOCK;
+        uint64_t pos = RT_CHAN_POS(word);
         _Atomic uint64_t *seq = slot_seq(c, pos);
         int64_t dif = (int64_t)(atomic_load_explicit(seq, memory_order_acquire) - 2 * pos);
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&c->enq, &pos, pos + 1,
+            if (atomic_compare_exchange_weak_explicit(&c->enq, &word, word + 1,
                     memory_order_seq_cst, memory_order_relaxed)) {
                 elem_copy(slot_data(seq), elem, c->elem_size);
                 atomic_store_explicit(seq, 2 * pos + 1, memory_order_release);
                 return RT_CHAN_OK;
             }
             backoff(&wait);
-            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->enq, memory_order_relaxed);
         } else if (dif < 0) {
             /* Full, unless a receiver has claimed the slot and is still
              * copying out of it. */
-            uint64_t d = atomic_load_explicit(&c->deq, memory_order_seq_cst);
+            uint64_t d = RT_CHAN_POS(atomic_load_explicit(&c->deq, memory_order_seq_cst));
             if (d + c->cap <= pos)
                 return RT_CHAN_BLOCK;
             spin_pause(&spins);
-            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->enq, memory_order_relaxed);
         } else {
-            pos = atomic_load_explicit(&c->enq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->enq, memory_order_relaxed);
         }
     }
 }
 
-int rt_ring_recv(goc_chan *c, void *elem)
+/* As rt_ring_send, for receivers. */
+int rt_ring_recv(goc_chan *c, void *elem, bool locked)
 {
-    uint64_t pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+    uint64_t word = atomic_load_explicit(&c->deq, memory_order_relaxed);
     int spins = 0, wait = 1;
     for (;;) {
+        if ((word & RT_CHAN_WAIT_BIT) && !locked)
+            return RT_CHAN_BLOCK;
+        uint64_t pos = RT_CHAN_POS(word);
         _Atomic uint64_t *seq = slot_seq(c, pos);
         int64_t dif = (int64_t)(atomic_load_explicit(seq, memory_order_acquire) - (2 * pos + 1));
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&c->deq, &pos, pos + 1,
+            if (atomic_compare_exchange_weak_explicit(&c->deq, &word, word + 1,
                     memory_order_seq_cst, memory_order_relaxed)) {
                 if (elem)
                     elem_copy(elem, slot_data(seq), c->elem_size);
@@ -219,65 +260,149 @@ int rt_ring_recv(goc_chan *c, void *elem)
                 return RT_CHAN_OK;
             }
             backoff(&wait);
-            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->deq, memory_order_relaxed);
         } else if (dif < 0) {
             /* Empty, unless a sender has claimed the slot and is still
              * writing it. */
             uint64_t e = atomic_load_explicit(&c->enq, memory_order_seq_cst);
-            if ((e & ~RT_CHAN_CLOSED_BIT) <= pos)
+            if (RT_CHAN_POS(e) <= pos)
                 return (e & RT_CHAN_CLOSED_BIT) ? RT_CHAN_CLOSED : RT_CHAN_BLOCK;
             spin_pause(&spins);
-            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->deq, memory_order_relaxed);
         } else {
-            pos = atomic_load_explicit(&c->deq, memory_order_relaxed);
+            word = atomic_load_explicit(&c->deq, memory_order_relaxed);
         }
     }
 }
 
-/* Wakes one goroutine parked on q (buffered channels: it retries). */
-static void wake_one(goc_chan *c, rt_waitq *q)
+/* Elements claimed by senders and not yet claimed by receivers. */
+static uint64_t ring_count(goc_chan *c)
 {
-    rt_lock_acquire(&c->lock);
-    rt_waiter *w = rt_waitq_pop(q);
-    rt_lock_release(&c->lock);
-    if (w)
+    return RT_CHAN_POS(atomic_load(&c->enq)) - RT_CHAN_POS(atomic_load(&c->deq));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Serving the queues (caller holds c->lock)                              */
+/* ---------------------------------------------------------------------- */
+
+/* Completed waiters are collected, oldest first, and readied once the
+ * lock is released; the caller's own waiters (those of self) are left
+ * out: it is running. */
+static void wake_add(rt_wakelist *l, rt_waiter *w, rt_g *self)
+{
+    if (w->g == self)
+        return;
+    w->next = NULL;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+}
+
+void rt_wake_all(rt_wakelist *l)
+{
+    for (rt_waiter *w = l->head; w;) {
+        rt_waiter *next = w->next;   /* before w's goroutine can run and return */
         rt_ready(w->g);
+        w = next;
+    }
+    l->head = l->tail = NULL;
+}
+
+/* Gives the ring's elements to the parked receivers, oldest first.  With
+ * receivers queued, no lock-free receive can take an element counted here
+ * (the wait bit), so each pop is matched by an element.  The bit stays
+ * set while serving, even once the last waiter is popped, until its
+ * element is taken (c->serving). */
+static void serve_receivers(goc_chan *c, rt_wakelist *l, rt_g *self)
+{
+    if (!c->cap || !c->recvq.head)
+        return;
+    c->serving = 1;
+    while (c->recvq.head && ring_count(c) > 0) {
+        rt_waiter *w = rt_waitq_pop(&c->recvq);
+        if (!w)
+            break;
+        if (rt_ring_recv(c, w->elem, true) != RT_CHAN_OK)
+            rt_throw("channel: a served receiver found no element");
+        w->success = true;
+        wake_add(l, w, self);
+    }
+    c->serving = 0;
+    sync_wait_bit(&c->recvq, c);
+}
+
+/* Moves parked senders' values into the free slots, oldest first; the
+ * same argument with the roles swapped. */
+static void serve_senders(goc_chan *c, rt_wakelist *l, rt_g *self)
+{
+    if (!c->cap || !c->sendq.head || c->closed)
+        return;
+    c->serving = 1;
+    while (c->sendq.head && ring_count(c) < c->cap) {
+        rt_waiter *w = rt_waitq_pop(&c->sendq);
+        if (!w)
+            break;
+        if (rt_ring_send(c, w->elem, true) != RT_CHAN_OK)
+            rt_throw("channel: a served sender found no free slot");
+        w->success = true;
+        wake_add(l, w, self);
+    }
+    c->serving = 0;
+    sync_wait_bit(&c->sendq, c);
+}
+
+void rt_chan_serve_locked(goc_chan *c, rt_wakelist *l, rt_g *self)
+{
+    if (!c->cap)
+        return;
+    serve_receivers(c, l, self);
+    serve_senders(c, l, self);
+}
+
+/* A lock-free operation that saw the other side's queue non-empty: serve
+ * it.  Only the lock and the list here; the callers' fast paths stay small. */
+__attribute__((noinline)) static void serve(goc_chan *c)
+{
+    rt_wakelist l = { NULL, NULL };
+    rt_lock_acquire(&c->lock);
+    rt_chan_serve_locked(c, &l, NULL);
+    rt_lock_release(&c->lock);
+    rt_wake_all(&l);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Attempts under the lock, shared with select.c                          */
 /* ---------------------------------------------------------------------- */
 
-int rt_chan_try_send_locked(goc_chan *c, const void *elem, rt_waiter **wake)
+int rt_chan_try_send_locked(goc_chan *c, const void *elem, rt_wakelist *l)
 {
-    *wake = NULL;
-    if (c->cap) {
-        int r = rt_ring_send(c, elem);
-        if (r == RT_CHAN_OK && atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
-            *wake = rt_waitq_pop(&c->recvq);
-        return r;
-    }
     if (c->closed)
         return RT_CHAN_CLOSED;
-    rt_waiter *w = rt_waitq_pop(&c->recvq);
-    if (!w)
-        return RT_CHAN_BLOCK;
-    if (w->elem)
-        elem_copy(w->elem, elem, c->elem_size);
-    w->success = true;
-    *wake = w;
-    return RT_CHAN_OK;
+    rt_chan_serve_locked(c, l, NULL);
+    /* A parked receiver implies an empty ring (buffered): hand over. */
+    rt_waiter *w = c->recvq.head ? rt_waitq_pop(&c->recvq) : NULL;
+    if (w) {
+        if (w->elem)
+            elem_copy(w->elem, elem, c->elem_size);
+        w->success = true;
+        wake_add(l, w, NULL);
+        return RT_CHAN_OK;
+    }
+    if (!c->cap || c->sendq.head)
+        return RT_CHAN_BLOCK;   /* unbuffered, or behind parked senders */
+    return rt_ring_send(c, elem, true);
 }
 
-int rt_chan_try_recv_locked(goc_chan *c, void *elem, bool *ok, rt_waiter **wake)
+int rt_chan_try_recv_locked(goc_chan *c, void *elem, bool *ok, rt_wakelist *l)
 {
-    *wake = NULL;
     if (c->cap) {
-        int r = rt_ring_recv(c, elem);
+        rt_chan_serve_locked(c, l, NULL);
+        int r = c->recvq.head ? RT_CHAN_BLOCK : rt_ring_recv(c, elem, true);
         if (r == RT_CHAN_OK) {
             *ok = true;
-            if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
-                *wake = rt_waitq_pop(&c->sendq);
+            serve_senders(c, l, NULL);
         } else if (r == RT_CHAN_CLOSED) {
             if (elem)
                 memset(elem, 0, c->elem_size);
@@ -290,7 +415,7 @@ int rt_chan_try_recv_locked(goc_chan *c, void *elem, bool *ok, rt_waiter **wake)
         if (elem)
             elem_copy(elem, w->elem, c->elem_size);
         w->success = true;
-        *wake = w;
+        wake_add(l, w, NULL);
         *ok = true;
         return RT_CHAN_OK;
     }
@@ -326,47 +451,38 @@ static bool chan_send(goc_chan *c, const void *elem, bool block)
             return false;
         block_forever("chan send (nil chan)");
     }
-    for (;;) {
-        if (c->cap) {
-            int r = rt_ring_send(c, elem);
-            if (r == RT_CHAN_OK) {
-                if (atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
-                    wake_one(c, &c->recvq);
-                return true;
-            }
-            if (r == RT_CHAN_CLOSED)
-                rt_panic("send on closed channel");
-            if (!block)
-                return false;
+    if (c->cap) {
+        int r = rt_ring_send(c, elem, false);
+        if (r == RT_CHAN_OK) {
+            if (atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
+                serve(c);
+            return true;
         }
-        rt_lock_acquire(&c->lock);
-        rt_waiter *w;
-        int r = rt_chan_try_send_locked(c, elem, &w);
-        if (r == RT_CHAN_BLOCK && block) {
-            rt_waiter me = { .g = rt_needg("channel send"), .elem = (void *)elem, .c = c };
-            rt_waitq_push(&c->sendq, &me);
-            if (c->cap) {
-                /* Look again now that receivers can see us (Dekker). */
-                r = rt_chan_try_send_locked(c, elem, &w);
-                if (r != RT_CHAN_BLOCK)
-                    rt_waitq_remove(&c->sendq, &me);
-            }
-            if (r == RT_CHAN_BLOCK) {
-                rt_park(unlock_chan, c, "chan send", c);
-                if (c->cap)
-                    continue;   /* woken to retry */
-                if (!me.success)
-                    rt_panic("send on closed channel");
-                return true;
-            }
-        }
-        rt_lock_release(&c->lock);
         if (r == RT_CHAN_CLOSED)
             rt_panic("send on closed channel");
-        if (w)
-            rt_ready(w->g);
-        return r == RT_CHAN_OK;
+        /* Full, or senders wait: the lock decides. */
     }
+    rt_wakelist l = { NULL, NULL };
+    rt_lock_acquire(&c->lock);
+    int r = rt_chan_try_send_locked(c, elem, &l);
+    if (r == RT_CHAN_BLOCK && block) {
+        rt_waiter me = { .g = rt_needg("channel send"), .elem = (void *)elem, .c = c };
+        rt_waitq_push(&c->sendq, &me);
+        serve_senders(c, &l, me.g);   /* look again now that we are seen (Dekker) */
+        if (!me.success) {
+            rt_wake_all(&l);   /* now: the lock is let go only in rt_park */
+            rt_park(unlock_chan, c, "chan send", c);
+            if (!me.success)
+                rt_panic("send on closed channel");
+            return true;
+        }
+        r = RT_CHAN_OK;
+    }
+    rt_lock_release(&c->lock);
+    rt_wake_all(&l);
+    if (r == RT_CHAN_CLOSED)
+        rt_panic("send on closed channel");
+    return r == RT_CHAN_OK;
 }
 
 void goc_chan_send(goc_chan *c, const void *elem)
@@ -391,48 +507,41 @@ static bool chan_recv(goc_chan *c, void *elem, bool block, bool *ok)
             return false;
         block_forever("chan receive (nil chan)");
     }
-    for (;;) {
-        if (c->cap) {
-            int r = rt_ring_recv(c, elem);
-            if (r == RT_CHAN_OK) {
-                if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
-                    wake_one(c, &c->sendq);
-                *ok = true;
-                return true;
-            }
-            if (r == RT_CHAN_CLOSED) {
-                if (elem)
-                    memset(elem, 0, c->elem_size);
-                *ok = false;
-                return true;
-            }
-            if (!block)
-                return false;
+    if (c->cap) {
+        int r = rt_ring_recv(c, elem, false);
+        if (r == RT_CHAN_OK) {
+            if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
+                serve(c);
+            *ok = true;
+            return true;
         }
-        rt_lock_acquire(&c->lock);
-        rt_waiter *w;
-        int r = rt_chan_try_recv_locked(c, elem, ok, &w);
-        if (r == RT_CHAN_BLOCK && block) {
-            rt_waiter me = { .g = rt_needg("channel receive"), .elem = elem, .c = c };
-            rt_waitq_push(&c->recvq, &me);
-            if (c->cap) {
-                r = rt_chan_try_recv_locked(c, elem, ok, &w);
-                if (r != RT_CHAN_BLOCK)
-                    rt_waitq_remove(&c->recvq, &me);
-            }
-            if (r == RT_CHAN_BLOCK) {
-                rt_park(unlock_chan, c, "chan receive", c);
-                if (c->cap)
-                    continue;   /* woken to retry */
-                *ok = me.success;
-                return true;
-            }
+        if (r == RT_CHAN_CLOSED) {
+            if (elem)
+                memset(elem, 0, c->elem_size);
+            *ok = false;
+            return true;
         }
-        rt_lock_release(&c->lock);
-        if (w)
-            rt_ready(w->g);
-        return r != RT_CHAN_BLOCK;
+        /* Empty, or receivers wait: the lock decides. */
     }
+    rt_wakelist l = { NULL, NULL };
+    rt_lock_acquire(&c->lock);
+    int r = rt_chan_try_recv_locked(c, elem, ok, &l);
+    if (r == RT_CHAN_BLOCK && block) {
+        rt_waiter me = { .g = rt_needg("channel receive"), .elem = elem, .c = c };
+        rt_waitq_push(&c->recvq, &me);
+        serve_receivers(c, &l, me.g);   /* look again now that we are seen (Dekker) */
+        if (!me.success) {
+            rt_wake_all(&l);   /* now: the lock is let go only in rt_park */
+            rt_park(unlock_chan, c, "chan receive", c);
+            *ok = me.success;
+            return true;
+        }
+        *ok = true;
+        r = RT_CHAN_OK;
+    }
+    rt_lock_release(&c->lock);
+    rt_wake_all(&l);
+    return r != RT_CHAN_BLOCK;
 }
 
 bool goc_chan_recv(goc_chan *c, void *elem)
@@ -461,37 +570,34 @@ void goc_chan_close(goc_chan *c)
         rt_lock_release(&c->lock);
         rt_panic("close of closed channel");
     }
+    rt_wakelist l = { NULL, NULL };
+    /* Elements sent before the close still reach the receivers parked
+     * for them; the rest of the receivers get the zero value. */
+    rt_chan_serve_locked(c, &l, NULL);
     c->closed = 1;
     if (c->cap)
         atomic_fetch_or_explicit(&c->enq, RT_CHAN_CLOSED_BIT, memory_order_seq_cst);
-    /* Collect every waiter first, ready them after unlocking. */
-    rt_waiter *list = NULL, *w;
+    rt_waiter *w;
     while ((w = rt_waitq_pop(&c->recvq))) {
-        if (w->elem && !c->cap)
+        if (w->elem)
             memset(w->elem, 0, c->elem_size);
         w->success = false;
-        w->next = list;
-        list = w;
+        wake_add(&l, w, NULL);
     }
     while ((w = rt_waitq_pop(&c->sendq))) {
         w->success = false;
-        w->next = list;
-        list = w;
+        wake_add(&l, w, NULL);
     }
     rt_lock_release(&c->lock);
-    while (list) {
-        w = list;
-        list = w->next;   /* read before w's goroutine can run and return */
-        rt_ready(w->g);
-    }
+    rt_wake_all(&l);
 }
 
 int goc_chan_len(goc_chan *c)
 {
     if (!c || !c->cap)
         return 0;
-    uint64_t d = atomic_load_explicit(&c->deq, memory_order_acquire);
-    uint64_t e = atomic_load_explicit(&c->enq, memory_order_acquire) & ~RT_CHAN_CLOSED_BIT;
+    uint64_t d = RT_CHAN_POS(atomic_load_explicit(&c->deq, memory_order_acquire));
+    uint64_t e = RT_CHAN_POS(atomic_load_explicit(&c->enq, memory_order_acquire));
     int64_t n = (int64_t)(e - d);
     return n < 0 ? 0 : n > (int64_t)c->cap ? (int)c->cap : (int)n;
 }

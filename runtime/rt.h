@@ -406,7 +406,10 @@ typedef struct rt_waitq {
     _Atomic uint32_t len;
 } rt_waitq;
 
-#define RT_CHAN_CLOSED_BIT ((uint64_t)1 << 63)
+#define RT_CHAN_CLOSED_BIT ((uint64_t)1 << 63)   /* in enq */
+/* In enq: senders wait; in deq: receivers wait (chan.c, "Waiters first"). */
+#define RT_CHAN_WAIT_BIT ((uint64_t)1 << 62)
+#define RT_CHAN_POS(word) ((word) & ~(RT_CHAN_CLOSED_BIT | RT_CHAN_WAIT_BIT))
 
 /* See chan.c for the two representations (unbuffered: lock and queues;
  * buffered: a lock-free ring with the queues for parked goroutines). */
@@ -418,11 +421,12 @@ struct goc_chan {
     uint64_t mask;         /* cap - 1 when cap is a power of two, else 0 */
     char *buf;
     /* buffered: ring positions, each on its own cache line */
-    _Atomic uint64_t enq __attribute__((aligned(RT_CACHELINE)));  /* sends claimed | CLOSED_BIT */
-    _Atomic uint64_t deq __attribute__((aligned(RT_CACHELINE)));  /* receives claimed */
+    _Atomic uint64_t enq __attribute__((aligned(RT_CACHELINE)));  /* sends claimed | CLOSED | WAIT */
+    _Atomic uint64_t deq __attribute__((aligned(RT_CACHELINE)));  /* receives claimed | WAIT */
     /* lock and queues */
     rt_lock lock __attribute__((aligned(RT_CACHELINE)));
     uint32_t closed;       /* lock */
+    uint32_t serving;      /* lock: a server keeps the wait bits (chan.c) */
     rt_waitq recvq;        /* lock (len also read without)               */
     rt_waitq sendq;
 };

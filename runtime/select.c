@@ -13,15 +13,15 @@
  *   pass 2  Enqueue one waiter per case on its channel, all with is_select
  *           set and pointing at this goroutine, and park; the channels are
  *           unlocked only after the goroutine's context is saved.
- *           Buffered channels are looked at once more after the waiters are
- *           queued, because their fast paths run without the lock (chan.c).
+ *           Buffered channels' queues are served once more after the
+ *           waiters are queued, because their fast paths run without the
+ *           lock (chan.c): that may complete one of ours.
  *   pass 3  A partner that wants one of the waiters must first win
  *           g->select_done (0 -> 1) with a CAS, so exactly one case fires; it
- *           records its waiter in g->select_winner and, on an unbuffered
- *           channel, does the transfer.  Woken, the goroutine relocks
- *           everything and removes its other waiters from their queues.  A
- *           wake-up from a buffered channel only means "look again": the
- *           select starts over from pass 1 (keeping its poll order).
+ *           records its waiter in g->select_winner and does the transfer
+ *           (on a buffered channel: from or into the ring, chan.c).  Woken,
+ *           the goroutine relocks everything and removes its other waiters
+ *           from their queues.
  *
  * Careful: the unlock callback of pass 2 runs on another stack while this
  * goroutine may already have been readied by a partner; it must not touch
@@ -89,23 +89,24 @@ static void select_unlock_cb(rt_g *g, void *arg)
 }
 
 /* pass 1, with every channel locked: performs the first case in poll order
- * that can proceed and returns its index (-1: none).  *wake is a partner to
- * ready once the channels are unlocked. */
+ * that can proceed and returns its index (-1: none).  Goroutines that this
+ * completed join l, to be readied once the channels are unlocked. */
 static int poll_cases(goc_select_case *cases, const int *pollorder, int npoll,
-                      sel_state *s, rt_waiter **wake)
+                      sel_state *s, rt_wakelist *l)
 {
     for (int k = 0; k < npoll; k++) {
         int i = pollorder[k];
         goc_select_case *cs = &cases[i];
         int r;
         if (cs->dir == GOC_SELECT_SEND) {
-            r = rt_chan_try_send_locked(cs->chan, cs->elem, wake);
+            r = rt_chan_try_send_locked(cs->chan, cs->elem, l);
             if (r == RT_CHAN_CLOSED) {
                 unlock_all(s->lockorder, s->nlock);
+                rt_wake_all(l);
                 rt_panic("send on closed channel");
             }
         } else {
-            r = rt_chan_try_recv_locked(cs->chan, cs->elem, &cs->ok, wake);
+            r = rt_chan_try_recv_locked(cs->chan, cs->elem, &cs->ok, l);
         }
         if (r != RT_CHAN_BLOCK)
             return i;
@@ -128,46 +129,20 @@ static void remove_waiters(goc_select_case *cases, rt_waiter *ws, int npoll, rt_
     }
 }
 
-/* pass 2's second look at buffered cases, after the waiters are visible
- * (see chan.c on Dekker).  Returns a case that went through, or -1. */
-static int recheck_buffered(goc_select_case *cases, const int *pollorder, int npoll,
-                            rt_waiter *ws, rt_waiter **wake)
+/* The case whose waiter won: a send that a close woke panics. */
+static int finish(goc_select_case *cases, rt_waiter *win)
 {
-    for (int k = 0; k < npoll; k++) {
-        goc_select_case *cs = &cases[pollorder[k]];
-        goc_chan *c = cs->chan;
-        if (!c->cap)
-            continue;
-        int r = cs->dir == GOC_SELECT_SEND ? rt_ring_send(c, cs->elem)
-                                           : rt_ring_recv(c, cs->elem);
-        if (r == RT_CHAN_BLOCK)
-            continue;
-        /* Claim ourselves so no partner picks a stale waiter, then drop
-         * ours before looking for a partner to wake. */
-        atomic_store_explicit(&ws[0].g->select_done, 1, memory_order_relaxed);
-        remove_waiters(cases, ws, npoll, NULL);
-        *wake = NULL;
-        if (cs->dir == GOC_SELECT_SEND) {
-            if (r == RT_CHAN_CLOSED)
-                return -2 - pollorder[k];
-            if (atomic_load_explicit(&c->recvq.len, memory_order_seq_cst))
-                *wake = rt_waitq_pop(&c->recvq);
-        } else if (r == RT_CHAN_OK) {
-            cs->ok = true;
-            if (atomic_load_explicit(&c->sendq.len, memory_order_seq_cst))
-                *wake = rt_waitq_pop(&c->sendq);
-        } else {
-            if (cs->elem)
-                memset(cs->elem, 0, c->elem_size);
-            cs->ok = false;
-        }
-        return pollorder[k];
+    goc_select_case *cs = &cases[win->case_index];
+    if (cs->dir == GOC_SELECT_SEND) {
+        if (!win->success)
+            rt_panic("send on closed channel");
+    } else {
+        cs->ok = win->success;
     }
-    return -1;
+    return win->case_index;
 }
 
-/* passes 2 and 3.  Returns the index of the case that fired, or -1 when a
- * buffered channel woke us and the select must start over.  Called with
+/* passes 2 and 3.  Returns the index of the case that fired.  Called with
  * every channel locked; returns with them unlocked. */
 static int wait_cases(goc_select_case *cases, const int *pollorder, int npoll,
                       sel_state *s, rt_waiter *ws)
@@ -185,16 +160,20 @@ static int wait_cases(goc_select_case *cases, const int *pollorder, int npoll,
         any_buffered |= c->cap != 0;
     }
     if (any_buffered) {
-        rt_waiter *wake = NULL;
-        int i = recheck_buffered(cases, pollorder, npoll, ws, &wake);
-        if (i != -1) {
+        /* The second look at buffered channels, now that our waiters are
+         * seen (chan.c, Dekker): serving their queues in poll order may
+         * complete one of ours.  Nobody else can: we hold every lock. */
+        rt_wakelist l = { NULL, NULL };
+        for (int k = 0; k < npoll; k++)
+            rt_chan_serve_locked(cases[pollorder[k]].chan, &l, g);
+        rt_waiter *win = g->select_winner;
+        if (win) {
+            remove_waiters(cases, ws, npoll, win);
             unlock_all(s->lockorder, s->nlock);
-            if (i <= -2)
-                rt_panic("send on closed channel");
-            if (wake)
-                rt_ready(wake->g);
-            return i;
+            rt_wake_all(&l);
+            return finish(cases, win);
         }
+        rt_wake_all(&l);   /* now: the locks are let go only in rt_park */
     }
     rt_park(select_unlock_cb, s, "select", NULL);
 
@@ -204,16 +183,7 @@ static int wait_cases(goc_select_case *cases, const int *pollorder, int npoll,
     unlock_all(s->lockorder, s->nlock);
     if (!win)
         rt_throw("select woke without a winner");
-    goc_select_case *cs = &cases[win->case_index];
-    if (cs->chan->cap)
-        return -1;   /* a buffered channel changed: try again */
-    if (cs->dir == GOC_SELECT_SEND) {
-        if (!win->success)
-            rt_panic("send on closed channel");
-    } else {
-        cs->ok = win->success;
-    }
-    return win->case_index;
+    return finish(cases, win);
 }
 
 int goc_select(goc_select_case *cases, int n, bool has_default)
@@ -257,19 +227,15 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
         rt_park(NULL, NULL, "select (no cases)", NULL);
         rt_throw("unreachable: woke from an empty select");
     }
-    for (;;) {
-        rt_waiter *wake = NULL;
-        lock_all(&s);
-        chosen = poll_cases(cases, pollorder, npoll, &s, &wake);
-        if (chosen >= 0 || has_default) {
-            unlock_all(lockorder, npoll);
-            if (wake)
-                rt_ready(wake->g);
-            break;
-        }
+    rt_wakelist l = { NULL, NULL };
+    lock_all(&s);
+    chosen = poll_cases(cases, pollorder, npoll, &s, &l);
+    if (chosen >= 0 || has_default) {
+        unlock_all(lockorder, npoll);
+        rt_wake_all(&l);
+    } else {
+        rt_wake_all(&l);   /* served while polling; the locks stay held */
         chosen = wait_cases(cases, pollorder, npoll, &s, ws);
-        if (chosen >= 0)
-            break;
     }
 out:
     if (n > SMALL) {

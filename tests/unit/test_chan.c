@@ -7,6 +7,7 @@
  * with a bad size) are tested in test_panic.c.
  */
 #include "goc_test.h"
+#include "rt.h"   /* the wait queues' lengths: who is parked */
 
 #include <stdlib.h>
 
@@ -254,6 +255,137 @@ GOC_TEST(buffered_send_to_parked_receiver)
         CHECK_EQ(h.value, 31 + round);
         CHECK_EQ(goc_chan_len(h.c), 0);
     }
+    return 0;
+}
+
+/* ---- Go's order on buffered channels -------------------------------------- */
+
+/* Yields until n goroutines are parked in queue q (a channel's recvq or
+ * sendq): the tests below park goroutines in a known order. */
+static bool wait_parked(rt_waitq *q, uint32_t n)
+{
+    for (long i = 0; i < 10000000; i++) {
+        if (atomic_load(&q->len) >= n)
+            return true;
+        goc_yield();
+    }
+    return false;
+}
+
+struct parked {
+    goc_chan *c;
+    int value;
+    bool ok;
+    _Atomic int done;
+};
+
+static void parked_receiver(void *p)
+{
+    struct parked *r = p;
+    r->ok = goc_chan_recv(r->c, &r->value);
+    atomic_store(&r->done, 1);
+}
+
+static void parked_sender(void *p)
+{
+    struct parked *s = p;
+    goc_chan_send(s->c, &s->value);
+    atomic_store(&s->done, 1);
+}
+
+/* Receivers parked on an empty buffered channel, in order: each send
+ * hands its value to the oldest of them, as Go's does, so nothing is left
+ * in the buffer for a newcomer to take, and they get 0, 1, 2, 3 in order. */
+GOC_TEST(buffered_parked_receivers_served_in_order)
+{
+    enum { N = 4 };
+    goc_chan *c = goc_chan_make(sizeof(int), N);
+    struct parked r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct parked){ .c = c, .value = -1 };
+        goc_go(parked_receiver, &r[i]);
+        REQUIRE(wait_parked(&c->recvq, (uint32_t)i + 1));
+    }
+    for (int i = 0; i < N; i++) {
+        goc_chan_send(c, &i);
+        int v;
+        bool ok;
+        CHECK(!goc_chan_try_recv(c, &v, &ok));   /* the value went to r[i] */
+    }
+    for (int i = 0; i < N; i++) {
+        REQUIRE(goc_test_wait_for(&r[i].done, 1, 10000));
+        CHECK(r[i].ok);
+        CHECK_EQ(r[i].value, i);
+    }
+    return 0;
+}
+
+/* Senders parked on a full buffered channel, in order: a receive that frees
+ * a slot moves the oldest one's value into it at once (len stays full, a
+ * newcomer's try_send fails), and values come out in Go's order. */
+GOC_TEST(buffered_parked_senders_served_in_order)
+{
+    enum { CAP = 2, N = 3 };
+    goc_chan *c = goc_chan_make(sizeof(int), CAP);
+    for (int v = 100; v < 100 + CAP; v++)
+        goc_chan_send(c, &v);
+    struct parked s[N];
+    for (int i = 0; i < N; i++) {
+        s[i] = (struct parked){ .c = c, .value = i };
+        goc_go(parked_sender, &s[i]);
+        REQUIRE(wait_parked(&c->sendq, (uint32_t)i + 1));
+    }
+    static const int want[] = { 100, 101, 0, 1, 2 };
+    for (int k = 0; k < CAP + N; k++) {
+        int v = -1;
+        CHECK(goc_chan_recv(c, &v));
+        CHECK_EQ(v, want[k]);
+        if (k < N) {
+            CHECK_EQ(goc_chan_len(c), CAP);    /* s[k]'s value moved in */
+            int extra = 999;
+            CHECK(!goc_chan_try_send(c, &extra));
+            REQUIRE(goc_test_wait_for(&s[k].done, 1, 10000));
+        }
+    }
+    CHECK_EQ(goc_chan_len(c), 0);
+    return 0;
+}
+
+struct parked_select {
+    goc_chan *c, *other;
+    int value, index;
+    bool ok;
+    _Atomic int done;
+};
+
+static void parked_selector(void *p)
+{
+    struct parked_select *s = p;
+    goc_select_case cases[] = {
+        { .chan = s->other, .dir = GOC_SELECT_RECV, .elem = &s->value },
+        { .chan = s->c, .dir = GOC_SELECT_RECV, .elem = &s->value },
+    };
+    s->index = goc_select(cases, 2, false);
+    s->ok = cases[s->index].ok;
+    atomic_store(&s->done, 1);
+}
+
+/* A select parked on buffered channels is handed the value too. */
+GOC_TEST(buffered_send_to_parked_select)
+{
+    struct parked_select s = { .c = goc_chan_make(sizeof(int), 3),
+                               .other = goc_chan_make(sizeof(int), 1), .value = -1, .index = -1 };
+    goc_go(parked_selector, &s);
+    REQUIRE(wait_parked(&s.c->recvq, 1));
+    int v = 77, w;
+    bool ok;
+    goc_chan_send(s.c, &v);
+    CHECK(!goc_chan_try_recv(s.c, &w, &ok));
+    REQUIRE(goc_test_wait_for(&s.done, 1, 10000));
+    CHECK_EQ(s.index, 1);
+    CHECK(s.ok);
+    CHECK_EQ(s.value, 77);
+    CHECK_EQ(atomic_load(&s.other->recvq.len), 0);   /* its other waiter is gone */
     return 0;
 }
 
@@ -508,6 +640,9 @@ int main(void)
         GOC_UNIT(mpmc_buffered),
         GOC_UNIT(unbuffered_direct_handoff),
         GOC_UNIT(buffered_send_to_parked_receiver),
+        GOC_UNIT(buffered_parked_receivers_served_in_order),
+        GOC_UNIT(buffered_parked_senders_served_in_order),
+        GOC_UNIT(buffered_send_to_parked_select),
         GOC_UNIT(element_sizes),
         GOC_UNIT(recv_discard),
         GOC_UNIT(close_drains_then_zero),
