@@ -72,10 +72,11 @@ static inline void elem_copy(void *dst, const void *src, size_t size)
 
 goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
 {
-    if (cap < 0 || (elem_size && (uint64_t)cap > ((uint64_t)1 << 40) / (elem_size + 8)))
+    if (cap < 0 || (uint64_t)cap > ((uint64_t)1 << 40) / (elem_size + 8) * (elem_size ? 1 : 8192))
         rt_panic("makechan: size out of range");
     size_t head = (sizeof(goc_chan) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
-    size_t slot = cap ? (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7 : 0;
+    /* Zero-size elements need no slots: the counters are the channel. */
+    size_t slot = cap && elem_size ? (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7 : 0;
     size_t total = head + slot * (size_t)cap;
     total = (total + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
     /* On the collected heap (SPEC §8), cache-line aligned inside its block:
@@ -88,7 +89,7 @@ goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
     c->slot_size = slot;
     c->mask = cap && ((uint64_t)cap & ((uint64_t)cap - 1)) == 0 ? (uint64_t)cap - 1 : 0;
     c->buf = (char *)c + head;
-    for (uint64_t i = 0; i < c->cap; i++)
+    for (uint64_t i = 0; slot && i < c->cap; i++)
         atomic_init((_Atomic uint64_t *)(c->buf + i * slot), 2 * i);
     return c;
 }
@@ -202,11 +203,58 @@ static void backoff(int *n)
         *n *= 2;
 }
 
+/* The ring of a channel of zero-size elements is its two counters: an
+ * element is claimed and published by one CAS.  A send compares its enq
+ * with a deq read after it (deq only grows, so a full reading is true; a
+ * deq past a stale enq means "read enq again"); a receive compares deq
+ * with an enq read after it. */
+static int count_send(goc_chan *c, bool locked)
+{
+    uint64_t word = atomic_load_explicit(&c->enq, memory_order_relaxed);
+    int wait = 1;
+    for (;;) {
+        if (word & RT_CHAN_CLOSED_BIT)
+            return RT_CHAN_CLOSED;
+        if ((word & RT_CHAN_WAIT_BIT) && !locked)
+            return RT_CHAN_BLOCK;
+        int64_t n = (int64_t)(RT_CHAN_POS(word) - RT_CHAN_POS(atomic_load(&c->deq)));
+        if (n < 0) {
+            word = atomic_load_explicit(&c->enq, memory_order_relaxed);
+            continue;
+        }
+        if ((uint64_t)n >= c->cap)
+            return RT_CHAN_BLOCK;
+        if (atomic_compare_exchange_weak_explicit(&c->enq, &word, word + 1,
+                memory_order_seq_cst, memory_order_relaxed))
+            return RT_CHAN_OK;
+        backoff(&wait);
+    }
+}
+
+static int count_recv(goc_chan *c, bool locked)
+{
+    uint64_t word = atomic_load_explicit(&c->deq, memory_order_relaxed);
+    int wait = 1;
+    for (;;) {
+        if ((word & RT_CHAN_WAIT_BIT) && !locked)
+            return RT_CHAN_BLOCK;
+        uint64_t e = atomic_load(&c->enq);
+        if (RT_CHAN_POS(e) <= RT_CHAN_POS(word))
+            return (e & RT_CHAN_CLOSED_BIT) ? RT_CHAN_CLOSED : RT_CHAN_BLOCK;
+        if (atomic_compare_exchange_weak_explicit(&c->deq, &word, word + 1,
+                memory_order_seq_cst, memory_order_relaxed))
+            return RT_CHAN_OK;
+        backoff(&wait);
+    }
+}
+
 /* With locked false (no lock), RT_CHAN_BLOCK also means "senders wait:
  * queue behind them"; the lock holder (locked) serves them and passes.
  * The CAS compares the whole word, so a bit set meanwhile fails it. */
 int rt_ring_send(goc_chan *c, const void *elem, bool locked)
 {
+    if (RT_UNLIKELY(!c->slot_size))
+        return count_send(c, locked);
     uint64_t word = atomic_load_explicit(&c->enq, memory_order_relaxed);
     int spins = 0, wait = 1;
     for (;;) {
@@ -243,6 +291,8 @@ int rt_ring_send(goc_chan *c, const void *elem, bool locked)
 /* As rt_ring_send, for receivers. */
 int rt_ring_recv(goc_chan *c, void *elem, bool locked)
 {
+    if (RT_UNLIKELY(!c->slot_size))
+        return count_recv(c, locked);
     uint64_t word = atomic_load_explicit(&c->deq, memory_order_relaxed);
     int spins = 0, wait = 1;
     for (;;) {

@@ -389,6 +389,48 @@ GOC_TEST(buffered_send_to_parked_select)
     return 0;
 }
 
+/* ---- zero-size elements ---------------------------------------------------- */
+
+struct empty_elem { char none[0]; };
+
+static void zero_sender(void *p)
+{
+    struct empty_elem e;
+    goc_chan_send(p, &e);
+}
+
+/* A channel of zero-size elements is only its counters (Go allocates no
+ * buffer for them either): a capacity of 2^30 costs nothing, and
+ * counting, blocking, serving parked senders and closing work as usual. */
+GOC_TEST(zero_size_elements)
+{
+    struct empty_elem e;
+    goc_chan *big = goc_chan_make(0, (int64_t)1 << 30);
+    CHECK_EQ(goc_chan_cap(big), 1 << 30);
+    for (int i = 0; i < 3; i++)
+        goc_chan_send(big, &e);
+    CHECK_EQ(goc_chan_len(big), 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(goc_chan_recv(big, &e));
+    CHECK_EQ(goc_chan_len(big), 0);
+    bool ok = true;
+    CHECK(!goc_chan_try_recv(big, &e, &ok));
+
+    goc_chan *c = goc_chan_make(0, 2);
+    CHECK(goc_chan_try_send(c, &e));
+    CHECK(goc_chan_try_send(c, &e));
+    CHECK(!goc_chan_try_send(c, &e));           /* full */
+    goc_go(zero_sender, c);
+    REQUIRE(wait_parked(&c->sendq, 1));
+    CHECK(goc_chan_recv(c, &e));
+    CHECK_EQ(goc_chan_len(c), 2);               /* the parked send moved in */
+    goc_chan_close(c);
+    CHECK(goc_chan_recv(c, &e));
+    CHECK(goc_chan_recv(c, &e));
+    CHECK(!goc_chan_recv(c, &e));               /* closed and drained */
+    return 0;
+}
+
 /* ---- elements of various sizes -------------------------------------------- */
 
 struct big { unsigned char bytes[1000]; };
@@ -643,6 +685,7 @@ int main(void)
         GOC_UNIT(buffered_parked_receivers_served_in_order),
         GOC_UNIT(buffered_parked_senders_served_in_order),
         GOC_UNIT(buffered_send_to_parked_select),
+        GOC_UNIT(zero_size_elements),
         GOC_UNIT(element_sizes),
         GOC_UNIT(recv_discard),
         GOC_UNIT(close_drains_then_zero),
