@@ -503,9 +503,11 @@ pid_t goc_proc_wait(pid_t pid, int *status);
 GOC_NORETURN void goc_panic(const char *fmt, ...) GOC_PRINTF(1, 2);
 
 /* Inside a deferred call run by a panic: returns the panic message and stops
- * the panic.  Anywhere else: NULL.  (In translated code, a function called
- * from a deferred block gets NULL, as in Go; a deferred block's own
- * recover() is goc_recover_frame.) */
+ * the panic.  Anywhere else: NULL.  In C, "inside" means anywhere below the
+ * deferred function, at any depth: goc cannot see how directly plain C code
+ * was called.  Translated code follows Go's rule instead (only the deferred
+ * function itself recovers) through goc_recover_frame and goc_recover_claim
+ * below; a translated function that goc_defer registers recovers too. */
 const char *goc_recover(void);
 
 /*
@@ -535,12 +537,15 @@ typedef struct goc_frame {
     struct goc_frame *link;
     goc_defer_rec *defers;
     void *jb[21];             /* goc__setjmp's registers (runtime/jmp_*.S) */
+    /* the function a deferred call of this frame is calling (a mark once
+     * goc_recover_claim took it); NULL between calls */
+    void (*dfn)(void);
     /* Inline frames only (translated code): */
     goc_dlink *dtop;          /* pending deferred calls, latest first */
     goc_dlink *dcur;          /* the one running */
     int is_inline;
     int unwinding;            /* the runtime jumped here to run defers for a panic */
-    int in_dcall;             /* running a deferred call (not a deferred block) */
+    goc_dlink *pbound;        /* dtop when the latest panic jumped here (panic.c) */
     struct goc_frame **head;  /* the goroutine's chain head this frame is on */
     size_t used;              /* bytes of buf handed out by goc_frame_alloc */
     void *spill;              /* malloc'ed blocks beyond buf, freed on finish */
@@ -590,8 +595,18 @@ void goc_frame_leave(goc_frame *f);
  */
 void *goc_frame_push_inline(goc_frame *f);
 /* recover() written in a deferred block of frame f: the panic's message
- * only when the panic is unwinding f. */
+ * only when the panic itself runs the block (not when a block deferred by
+ * a deferred block runs as that block returns). */
 const char *goc_recover_frame(goc_frame *f);
+/* recover() written in a function body, in two steps.  The function's
+ * first statement is `goc_frame *rf = goc_recover_claim(fn)`, fn its own
+ * address: when a deferred call of the innermost frame is calling fn right
+ * now (the caller's dfn, set around the call), it takes that call (a
+ * callee or a recursive call finds it taken) and returns the frame, else
+ * NULL.  recover() there is goc_recover_claimed(rf): the panic's message
+ * only when rf is non-NULL and the panic itself runs that deferred call. */
+goc_frame *goc_recover_claim(void (*fn)(void));
+const char *goc_recover_claimed(goc_frame *f);
 #define goc_frame_enter_inline(f) goc__frame_setjmp(goc_frame_push_inline(f))
 int goc_frame_finish_slow(goc_frame *f);
 static inline int goc_frame_finish(goc_frame *f)

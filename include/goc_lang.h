@@ -21,7 +21,7 @@
 #include <goc.h>
 #include <errno.h>
 
-#define GOC_LANG_ABI 1
+#define GOC_LANG_ABI 2
 
 /* errno re-read at each use: a goroutine may resume on another thread
  * after any blocking call (goc.h, goc_errno_location). */

@@ -22,6 +22,33 @@
  * every panic whose driver is deeper on the stack than F, i.e. at a lower
  * address, since goroutine stacks grow down.
  *
+ * Which recover() stops a panic: Go's rule is that only a function the
+ * panic calls directly does, i.e. a deferred function run by the panic
+ * itself, not a function it calls, and not a function deferred by a
+ * deferred function (that one runs when its deferring function returns,
+ * unless that function panics in turn).  In an inline frame the panic
+ * runs "directly" exactly the records pending when it jumped into the
+ * frame: unwind() notes the top of that list in f->pbound, and a record is
+ * run by the panic when it is reachable from pbound (run_by_panic).  A
+ * record pushed later, by a deferred block, sits above pbound and is not;
+ * if that block panics, the new panic's jump moves pbound over it.
+ *   The depth below a deferred call is told apart by function identity:
+ * the deferred call site names its callee in the frame (dfn) for the
+ * length of the call, and a translated function that calls recover()
+ * claims it on entry (goc_recover_claim) when its own address is the one
+ * named.  A function it calls has another address, and a recursive call
+ * finds the claim taken.  The runtime's own deferred calls (goc_defer)
+ * name their callee the same way while a panic runs them.
+ *   Rejected: comparing stack addresses of the call site and of recover's
+ * caller (they show that the caller is below the call site, not that no
+ * frame is between them: frame sizes differ by architecture and
+ * optimisation level);
+ * a depth counter bumped by every translated function (a cost on every
+ * call, and plain C callees do not count); marking records at push time
+ * (a store on every defer, where a panic is rare).  Plain C code calling
+ * goc_recover() keeps the looser rule goc.h states (any depth below a
+ * deferred call the panic runs).
+ *
  * Unrecovered: print "panic: MSG" (older panics first, as Go does), the
  * goroutine and where it was created, and exit 2 after flushing stdio.
  */
@@ -63,6 +90,7 @@ void *goc_frame_push(goc_frame *f)
     rt_g *g = rt_needg("goc_frame_enter");
     f->defers = NULL;
     f->is_inline = 0;
+    f->dfn = NULL;
     f->link = g->frames;
     g->frames = f;
     return f->jb;
@@ -77,7 +105,7 @@ void *goc_frame_push_inline(goc_frame *f)
     f->dtop = f->dcur = NULL;
     f->is_inline = 1;
     f->unwinding = 0;
-    f->in_dcall = 0;
+    f->dfn = NULL;
     f->used = 0;
     f->spill = NULL;
     f->head = head;
@@ -118,23 +146,28 @@ void goc_defer(goc_frame *f, void (*fn)(void *), void *arg)
     f->defers = d;
 }
 
-/* Runs f's deferred calls, latest first, until none are left. */
 /* Pops f's latest deferred call and runs it.  The record is freed before
- * the call, which may panic and never return here. */
-static void run_one(goc_frame *f)
+ * the call, which may panic and never return here.  A call the panic runs
+ * names its callee in dfn, so that a translated callee can claim its
+ * recover(); a stale dfn left by a panic in fn is overwritten by the next
+ * call or dies with the frame. */
+static void run_one(goc_frame *f, bool by_panic)
 {
     goc_defer_rec *d = f->defers;
     void (*fn)(void *) = d->fn;
     void *arg = d->arg;
     f->defers = d->link;
     free(d);
+    f->dfn = by_panic ? (void (*)(void))fn : NULL;
     fn(arg);
+    f->dfn = NULL;
 }
 
+/* Runs f's deferred calls, latest first, until none are left. */
 static void run_defers(goc_frame *f)
 {
     while (f->defers)
-        run_one(f);
+        run_one(f, false);
 }
 
 void goc_frame_leave(goc_frame *f)
@@ -144,38 +177,98 @@ void goc_frame_leave(goc_frame *f)
     g->frames = f->link;
 }
 
+/* The running goroutine when it has a panic that no one recovered yet. */
+static rt_g *panicking_g(void)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered)
+        return NULL;
+    return g;
+}
+
 static const char *recover_now(rt_g *g)
 {
     g->panicking->recovered = true;
     return g->panicking->msg;
 }
 
-/* Go lets recover stop a panic only when called directly by a deferred
- * function the panic runs.  A translated frame the panic unwinds runs its
- * deferred blocks and calls inline: a block's own recover() is
- * goc_recover_frame; a plain goc_recover works while that frame runs a
- * deferred call (in_dcall), not while it runs a block (then it is called
- * from a helper of the block: NULL, as in Go).  A helper of a deferred
- * call still recovers (the depth is not tracked). */
+/* Whether the latest panic to jump into inline frame f runs record d
+ * itself: d was pending at the jump, so it is reachable from pbound (a
+ * record pushed since sits above pbound; records never change once pushed
+ * and live as long as the frame).  The records between pbound and d have
+ * run, so pbound moves down to d: the walks of one unwind stay short. */
+static bool run_by_panic(goc_frame *f, goc_dlink *d)
+{
+    for (goc_dlink *l = f->pbound; l; l = l->next)
+        if (l == d) {
+            f->pbound = d;
+            return true;
+        }
+    return false;
+}
+
+/* Whether frame f runs, for the innermost panic, a deferred call itself. */
+static bool runs_call_by_panic(goc_frame *f)
+{
+    if (!f->is_inline)
+        return f->dfn != NULL;   /* set only by unwind's run_one */
+    return f->unwinding && f->dfn && run_by_panic(f, f->dcur);
+}
+
+/* Plain C code: anywhere below a deferred call the panic runs, at any
+ * depth (goc.h).  The innermost frame the panic reached decides: an
+ * inline frame the panic unwinds recovers while it runs a deferred call
+ * the panic runs, not while it runs a block (a helper of a block gets
+ * NULL, as in Go); a runtime frame while unwind runs one of its calls.
+ * The frames above it were entered by those calls and do not unwind. */
 const char *goc_recover(void)
 {
-    rt_m *m = rt_getm();
-    rt_g *g = m ? m->curg : NULL;
-    if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered)
+    rt_g *g = panicking_g();
+    if (!g)
         return NULL;
-    for (goc_frame *f = g->frames; f; f = f->link)
-        if (f->is_inline && f->unwinding)
-            return f->in_dcall ? recover_now(g) : NULL;
-    return recover_now(g);   /* a C-API deferred call run by the runtime */
+    for (goc_frame *f = g->frames; f; f = f->link) {
+        if (f->is_inline ? f->unwinding : f->dfn != NULL)
+            return runs_call_by_panic(f) ? recover_now(g) : NULL;
+    }
+    return NULL;
 }
 
 const char *goc_recover_frame(goc_frame *f)
 {
-    rt_m *m = rt_getm();
-    rt_g *g = m ? m->curg : NULL;
-    if (!g || g == &m->g0 || !g->panicking || g->panicking->recovered || !f->unwinding)
+    rt_g *g = panicking_g();
+    if (!g || !f->unwinding || !run_by_panic(f, f->dcur))
         return NULL;
     return recover_now(g);
+}
+
+/* What a claimed dfn names: a function no deferred call calls, so that no
+ * second claim matches, while the frame still shows it runs a deferred
+ * call (goc_recover's walk). */
+static void claimed_call(void)
+{
+}
+
+/* A prologue: a leaf that reads the chain head from TLS (no switch can
+ * come between).  Off a goroutine there is nothing to claim. */
+goc_frame *goc_recover_claim(void (*fn)(void))
+{
+    goc_frame **head = rt_tls_frames;
+    goc_frame *f = head ? *head : NULL;
+    if (!f || f->dfn != fn)
+        return NULL;
+    f->dfn = claimed_call;
+    return f;
+}
+
+const char *goc_recover_claimed(goc_frame *f)
+{
+    rt_g *g = panicking_g();
+    if (!g || !f)
+        return NULL;
+    if (f->is_inline && (!f->unwinding || !run_by_panic(f, f->dcur)))
+        return NULL;
+    return recover_now(g);   /* a runtime frame names fn only for the panic */
 }
 
 static void print_panic_chain(struct rt_panic *p)
@@ -215,13 +308,15 @@ static RT_NORETURN void unwind(rt_g *g)
     while ((f = g->frames)) {
         if (f->is_inline) {
             f->unwinding = 1;
+            f->pbound = f->dtop;   /* what this panic runs itself */
+            f->dfn = NULL;         /* a deferred call it abandons */
             frame_longjmp(f);
         }
         if (!f->defers) {
             g->frames = f->link;
             continue;
         }
-        run_one(f);
+        run_one(f, true);
         if (!p->recovered)
             continue;
         /* Recovered: abandon the panics driven from deeper than f, finish

@@ -21,6 +21,7 @@ typedef struct em {
     uint32_t dblk_from, dblk_to;   /* its range: vars declared inside are its own */
     uint32_t dcap_id;
     int void_fn;
+    int rclaim;       /* the function claims its deferred call: __goc_rf (lower.c) */
     int report;       /* emit diagnostics (the last stage only) */
     int wrap_main;
     uint32_t main_name;

@@ -19,6 +19,10 @@
  *                 panic path jump to the labels of the pending records,
  *                 latest first (computed goto).  Argument storage comes
  *                 from goc_frame_alloc and lives as long as the frame.
+ *   recover()     in a deferred block goc_recover_frame(&frame); in a
+ *                 function body goc_recover_claimed on the claim the body
+ *                 takes first (goc.h: only the deferred function itself
+ *                 recovers, not what it calls)
  *   select        lower_select.c
  *   send/receive  inline statement expressions (not macros, so errors are
  *                 reported at the .gc line)
@@ -436,11 +440,67 @@ static void self_call(em *e, TSNode fn, tr_buf *b)
     tr_buf_puts(b, ")");
 }
 
+/* recover(), which the prepass spells goc_recover(). */
+static int is_recover_call(tr_unit *u, TSNode n)
+{
+    return tr_node_is(n, "call_expression") &&
+           tr_text_is(u, ts_node_child_by_field_name(n, "function", 8), "goc_recover") &&
+           ts_node_named_child_count(ts_node_child_by_field_name(n, "arguments", 9)) == 0;
+}
+
+/* Whether n calls recover() outside its deferred blocks and go blocks,
+ * i.e. in the body of the function itself. */
+static int body_recovers(tr_unit *u, TSNode n)
+{
+    if (tr_node_is(n, "labeled_statement") &&
+        (tr_label_is(u, n, "__goc_defer") || tr_label_is(u, n, "__goc_go")) &&
+        tr_node_is(ts_node_named_child(n, 1), "compound_statement"))
+        return 0;
+    if (is_recover_call(u, n)) return 1;
+    for (uint32_t i = 0, k = ts_node_named_child_count(n); i < k; i++)
+        if (body_recovers(u, ts_node_named_child(n, i))) return 1;
+    return 0;
+}
+
+/* The name by which function fn's body reaches the function itself, or
+ * NULL when it cannot: a declarator without a plain name, or a parameter
+ * that hides it. */
+static char *own_name(em *e, int ctx, TSNode fn)
+{
+    TSNode name = ts_node_child_by_field_name(fn_declarator(fn), "declarator", 10);
+    if (!tr_node_is(name, "identifier")) return NULL;
+    if (ts_node_start_byte(name) == e->main_name) return strdup("__goc_user_main");
+    char *s = tr_node_text(e->u, name);
+    for (int v = 0; v < e->u->nvars; v++)
+        if (e->u->vars[v].ctx == ctx && e->u->vars[v].kind == VAR_PARAM && !strcmp(e->u->vars[v].name, s)) {
+            free(s);
+            return NULL;
+        }
+    return s;
+}
+
+/* Go's recover() stops a panic only in the deferred function itself, not
+ * in a function that one calls.  A function whose own body calls recover()
+ * starts by claiming the deferred call that may be calling it (goc.h,
+ * goc_recover_claim); its recover() is goc_recover_claimed.  Go blocks are
+ * never deferred, and a function that cannot name itself keeps
+ * goc_recover() (recovers at any depth below a deferred call).  Returns
+ * whether the claim was emitted. */
+static int emit_recover_claim(em *e, int ctx, TSNode body, TSNode fn)
+{
+    if (e->u->ctxs[ctx].is_go || !body_recovers(e->u, body)) return 0;
+    char *name = own_name(e, ctx, fn);
+    if (!name) return 0;
+    tr_buf_printf(e->out, " goc_frame *__goc_rf = goc_recover_claim((void (*)(void))%s); (void)__goc_rf;", name);
+    free(name);
+    return 1;
+}
+
 /* Emits a function or thunk body with its prologue and epilogue. */
 void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
 {
     int saved_ctx = e->ctx, saved_void = e->void_fn, saved_base = e->loop_base;
-    int saved_defer = e->in_defer;
+    int saved_defer = e->in_defer, saved_claim = e->rclaim;
     e->ctx = ctx;
     e->in_defer = 0;
     e->loop_base = e->nloops;
@@ -449,6 +509,7 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
     uint32_t a = ts_node_start_byte(body), b = ts_node_end_byte(body);
     uint32_t k = ts_node_child_count(body);
     tr_buf_puts(e->out, "{");
+    e->rclaim = emit_recover_claim(e, ctx, body, fn);   /* before the frame: it claims the caller's */
     if (c->has_defer) {
         tr_buf_puts(e->out, " goc_frame __goc_fr;");
         if (!e->void_fn) {
@@ -487,6 +548,7 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
     e->void_fn = saved_void;
     e->loop_base = saved_base;
     e->in_defer = saved_defer;
+    e->rclaim = saved_claim;
 }
 
 static void emit_function(em *e, TSNode fn)
@@ -650,9 +712,12 @@ static void emit_node(em *e, TSNode n, const char *t)
         if (!strcmp(t, "continue_statement")) { emit_jump(e, n); return; }
         if (!strcmp(t, "call_expression")) {
             TSNode fn = ts_node_child_by_field_name(n, "function", 8);
-            if (e->in_defer && e->ctx >= 0 && e->u->ctxs[e->ctx].has_defer && tr_text_is(e->u, fn, "goc_recover") &&
-                ts_node_named_child_count(ts_node_child_by_field_name(n, "arguments", 9)) == 0) {
+            if (is_recover_call(e->u, n) && e->in_defer && e->ctx >= 0 && e->u->ctxs[e->ctx].has_defer) {
                 tr_buf_puts(e->out, "goc_recover_frame(&__goc_fr)");   /* a deferred block's own recover() */
+                return;
+            }
+            if (is_recover_call(e->u, n) && !e->in_defer && e->rclaim) {
+                tr_buf_puts(e->out, "goc_recover_claimed(__goc_rf)");   /* the function body's */
                 return;
             }
             if (tr_text_is(e->u, fn, "__goc_new")) {

@@ -471,10 +471,12 @@ void tr_emit_defer(em *e, TSNode n)
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __typeof__(__goc_d%u_%u) a%u;", id, i, i);
     tr_buf_printf(o, " } *__goc_p = goc_frame_alloc(&__goc_fr, sizeof *__goc_p); __goc_p->f = __goc_d%u_f;", id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, " __goc_p->a%u = __goc_d%u_%u;", i, id, i);
+    /* the call names its callee in the frame while it runs: the callee's
+     * recover() claims it (goc.h, goc_recover_claim) */
     tr_buf_printf(o, " goc_defer_push_inline(&__goc_fr, &__goc_p->l, &&__goc_dr%u);"
                      " if (0) { __goc_dr%u: { struct __goc_d%u *__goc_q = (struct __goc_d%u *)__goc_fr.dcur;"
-                     " __goc_fr.in_dcall = 1; __goc_q->f(", id, id, id, id);
+                     " __goc_fr.dfn = (void (*)(void))__goc_q->f; __goc_q->f(", id, id, id, id);
     for (uint32_t i = 0; i < k; i++) tr_buf_printf(o, "%s__goc_q->a%u", i ? ", " : "", i);
-    tr_buf_puts(o, "); __goc_fr.in_dcall = 0; } goto __goc_exit; } }");
+    tr_buf_puts(o, "); __goc_fr.dfn = 0; } goto __goc_exit; } }");
     tr_pad_newlines(e, ts_node_end_byte(call), ts_node_end_byte(n));
 }

@@ -40,3 +40,13 @@ int c_apply(int (*fn)(int), int n)
         sum += fn(i);
     return sum;
 }
+
+static const char *recover_below(void)
+{
+    return goc_recover();
+}
+
+void c_recover_into(const char **got)
+{
+    *got = recover_below();
+}

@@ -18,6 +18,10 @@ long c_sum_ints(goc_chan *c);
 /* Calls fn(i) for i in 0..n-1 and returns the sum of the results. */
 int c_apply(int (*fn)(int), int n);
 
+/* Deferred by main.gc: stores in *got what goc_recover returns to a
+ * helper it calls (C recovers at any depth below the deferred call). */
+void c_recover_into(const char **got);
+
 /* Defined in main.gc: squares x on a goroutine and returns the result. */
 int gc_square(int x);
 
