@@ -56,5 +56,8 @@ void tr_emit_defer(em *e, TSNode n);
 void tr_emit_select(em *e, TSNode n);
 void tr_emit_for(em *e, TSNode n);
 int tr_emit_chan_call(em *e, TSNode call, const char *name);
+/* `L = <-c` whose left side has operands Go evaluates before the receive */
+int tr_is_recv_assign(em *e, TSNode n);
+void tr_emit_recv_assign(em *e, TSNode n);
 
 #endif

@@ -630,6 +630,7 @@ static void emit_new(em *e, TSNode call)
 static int is_lowered(em *e, TSNode n, const char *t)
 {
     switch (t[0]) {
+    case 'a': return tr_is_recv_assign(e, n);
     case 'l': return tr_label_is(e->u, n, "__goc_go") || tr_label_is(e->u, n, "__goc_defer");
     case 's': return !strcmp(t, "switch_statement");
     case 'f': return !strcmp(t, "for_statement");
@@ -668,6 +669,9 @@ void tr_emit(em *e, TSNode n)
 static void emit_node(em *e, TSNode n, const char *t)
 {
     switch (t[0]) {
+    case 'a':
+        if (tr_is_recv_assign(e, n)) { tr_emit_recv_assign(e, n); return; }
+        break;
     case 'f':
         if (!strcmp(t, "function_definition")) { emit_function(e, n); return; }
         if (!strcmp(t, "for_statement")) { tr_emit_for(e, n); return; }

@@ -6,6 +6,20 @@
  * array and switches on goc_select's answer; each case body is followed by
  * a `break`, so `break` inside a body leaves the select and `continue`
  * reaches the enclosing loop, as in a C switch.
+ *
+ * A receive assigned to a left side (`a[i()] = <-c`, `p->v, q->ok = <-c`)
+ * keeps Go's order: the operands of the left side's indexing and pointer
+ * indirections are evaluated first, left to right, then the channel, then
+ * the receive blocks, then the assignments happen.  C leaves the order of
+ * an assignment's operands open (gcc and clang both receive first), so the
+ * lowering evaluates the left side's operands into locals before the
+ * receive (lhs_operands) and assigns through them after it (lhs_rest).  It
+ * never takes the address of the assigned object itself, only of an array
+ * element or of what `->` and `*` already point to, so bit-fields and
+ * register variables still work.  A left side of another shape (a macro
+ * call, say) is evaluated after the receive, as C would.  A select case's
+ * left side is different: Go evaluates it only once the case is chosen,
+ * and tr_emit_select does just that.
  */
 #include "emit.h"
 
@@ -16,6 +30,111 @@
 static const char *SENDONLY = "invalid operation: cannot receive from send-only channel";
 static const char *RECVONLY = "invalid operation: cannot send to receive-only channel";
 
+
+/* ---- left sides of receives ---------------------------------------------- */
+
+/* n without enclosing parentheses. */
+static TSNode unparen(TSNode n)
+{
+    while (tr_node_is(n, "parenthesized_expression") && ts_node_named_child_count(n) == 1)
+        n = ts_node_named_child(n, 0);
+    return n;
+}
+
+/* Whether n is `X->f` (else `X.f`). */
+static int is_arrow(em *e, TSNode n)
+{
+    return tr_text_is(e->u, ts_node_child_by_field_name(n, "operator", 8), "->");
+}
+
+/* Whether n is `*X`. */
+static int is_deref(em *e, TSNode n)
+{
+    return tr_node_is(n, "pointer_expression") &&
+           tr_text_is(e->u, ts_node_child_by_field_name(n, "operator", 8), "*");
+}
+
+/* The part of left side n whose operands Go evaluates before the right
+ * side: the outermost `X[I]`, `X->f` or `*X` once `X.f` is looked into
+ * (the operands of the ones inside it come with it); null for a name. */
+static TSNode lhs_operand(em *e, TSNode n)
+{
+    n = unparen(n);
+    if (tr_node_is(n, "field_expression") && !is_arrow(e, n))
+        return lhs_operand(e, ts_node_child_by_field_name(n, "argument", 8));
+    if (tr_node_is(n, "subscript_expression") || tr_node_is(n, "field_expression") || is_deref(e, n))
+        return n;
+    return (TSNode){ 0 };
+}
+
+/* Pass 1 over left side n: evaluates its operand (lhs_operand) into local
+ * goc__l<id>_<k>: the element's address for `X[I]`, the pointer X for
+ * `X->f` and `*X`.  Returns the next k. */
+static int lhs_operands(em *e, TSNode n, uint32_t id, int k)
+{
+    TSNode m = lhs_operand(e, n);
+    if (ts_node_is_null(m)) return k;
+    int sub = tr_node_is(m, "subscript_expression");
+    tr_buf_printf(e->out, " __auto_type goc__l%u_%d = %s(", id, k, sub ? "&" : "");
+    tr_emit(e, sub ? m : ts_node_child_by_field_name(m, "argument", 8));
+    tr_buf_puts(e->out, ");");
+    return k + 1;
+}
+
+/* Pass 2: the left side n with pass 1's operands replaced by their locals
+ * (k numbers them as pass 1 did); pads the newlines of the text it drops.
+ * Returns the next k. */
+static int lhs_rest(em *e, TSNode paren, uint32_t id, int k)
+{
+    TSNode n = unparen(paren), x = ts_node_child_by_field_name(n, "argument", 8);
+    tr_pad_newlines(e, ts_node_start_byte(paren), ts_node_start_byte(n));
+    tr_pad_newlines(e, ts_node_end_byte(n), ts_node_end_byte(paren));
+    if (tr_node_is(n, "field_expression")) {
+        TSNode f = ts_node_child_by_field_name(n, "field", 5);
+        if (is_arrow(e, n)) tr_buf_printf(e->out, "goc__l%u_%d->", id, k++);
+        else { tr_buf_puts(e->out, "("); k = lhs_rest(e, x, id, k); tr_buf_puts(e->out, ")."); }
+        tr_emit(e, f);
+        tr_pad_newlines(e, ts_node_end_byte(x), ts_node_start_byte(f));
+    } else if (tr_node_is(n, "subscript_expression") || is_deref(e, n)) {
+        tr_buf_printf(e->out, "(*goc__l%u_%d)", id, k++);
+        if (!tr_node_is(n, "subscript_expression"))   /* pass 1 had X, not the `*` */
+            tr_pad_newlines(e, ts_node_start_byte(n), ts_node_start_byte(x));
+    } else
+        tr_emit(e, n);
+    return k;
+}
+
+int tr_is_recv_assign(em *e, TSNode n)
+{
+    TSNode call = unparen(ts_node_child_by_field_name(n, "right", 5));
+    return tr_node_is(n, "assignment_expression") && tr_node_is(call, "call_expression") &&
+           tr_text_is(e->u, ts_node_child_by_field_name(call, "function", 8), "__goc_recv") &&
+           !ts_node_is_null(lhs_operand(e, ts_node_child_by_field_name(n, "left", 4)));
+}
+
+/* `L = <-c` and `L op= <-c` (tr_is_recv_assign): a statement expression
+ * with L's operand, the receive, then the assignment, whose value is the
+ * expression's. */
+void tr_emit_recv_assign(em *e, TSNode n)
+{
+    TSNode l = ts_node_child_by_field_name(n, "left", 4), r = ts_node_child_by_field_name(n, "right", 5);
+    TSNode op = ts_node_child_by_field_name(n, "operator", 8);
+    uint32_t id = ts_node_start_byte(n);
+    tr_buf *o = e->out;
+    if (tr_node_is(ts_node_parent(n), "expression_statement")) tr_buf_puts(o, "(void)");
+    tr_buf_puts(o, "(__extension__({");
+    lhs_operands(e, l, id, 0);
+    tr_buf_printf(o, " __auto_type goc__a%u = (", id);
+    tr_emit(e, r);
+    tr_buf_puts(o, "); ");
+    lhs_rest(e, l, id, 0);
+    tr_buf_puts(o, " ");
+    tr_emit(e, op);
+    tr_buf_printf(o, " goc__a%u; }))", id);
+    tr_pad_newlines(e, ts_node_end_byte(l), ts_node_start_byte(r));
+}
+
+/* ---- channel calls -------------------------------------------------------- */
 
 int tr_emit_chan_call(em *e, TSNode call, const char *name)
 {
@@ -40,16 +159,21 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
                          " goc__v%u; }))", id, SENDONLY, id, id, id, id, id);
         return 1;
     }
-    if (!strcmp(name, "__goc_recvok")) {
-        tr_buf_printf(o, "do { __auto_type goc__c%u = (", id);
-        tr_emit(e, tr_call_arg(call, 2));
+    if (!strcmp(name, "__goc_recvok")) {   /* v, ok = <-c: the left sides' operands first */
+        TSNode v = tr_call_arg(call, 0), ok = tr_call_arg(call, 1), c = tr_call_arg(call, 2);
+        tr_buf_puts(o, "do {");
+        lhs_operands(e, ok, id, lhs_operands(e, v, id, 0));
+        tr_buf_printf(o, " __auto_type goc__c%u = (", id);
+        tr_emit(e, c);
         tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u; _Bool goc__ok%u ="
                          " goc_chan_recv((goc_chan *)goc__c%u, &goc__v%u); (", id, SENDONLY, id, id, id, id, id);
-        tr_emit(e, tr_call_arg(call, 0));
+        int k = lhs_rest(e, v, id, 0);
         tr_buf_printf(o, ") = goc__v%u; (", id);
-        tr_emit(e, tr_call_arg(call, 1));
+        lhs_rest(e, ok, id, k);
         tr_buf_printf(o, ") = goc__ok%u; } while (0)", id);
+        tr_pad_newlines(e, ts_node_end_byte(v), ts_node_start_byte(ok));
+        tr_pad_newlines(e, ts_node_end_byte(ok), ts_node_start_byte(c));
         return 1;
     }
     if (!strcmp(name, "__goc_make")) {
