@@ -22,7 +22,16 @@
  *      when another error without one was reported on the same .gc line
  *      (a failed `__auto_type` temporary of a go/defer lowering makes every
  *      later use of it an error), with the notes that follow it, and
- *      clang's "N errors generated." is counted again.
+ *      clang's "N errors generated." is counted again;
+ *   4. the translator's static assertions speak Go ("invalid operation:
+ *      cannot receive from send-only channel"): the message alone is
+ *      printed, without the compiler's "static assertion failed" and
+ *      clang's requirement.  When the operand of a channel operation is not
+ *      a channel at all, everything else reported at that .gc line (the
+ *      uses of the operand as a channel, with their notes in goc_lang.h)
+ *      is dropped, and the operand's type, taken from one of those
+ *      errors, is added as Go adds it: "non-channel x (variable of type
+ *      int)".
  * `In function '__goc_user_main'` names main, and a go block's thunk is
  * "go block in F".  Every other line passes unchanged: a line this code
  * does not understand is printed as it came.
@@ -53,6 +62,8 @@ typedef struct group {
     int line, col;            /* the header's position (mapped when map) */
     size_t rest;              /* offset of ": KIND: ..." after the position */
     bool error, note, internal, mapped, dropped;
+    bool nonchan;             /* the translator's non-channel operand check */
+    char *type;               /* nonchan: the operand's type, if seen */
 } group;
 
 static bool starts(const line *l, size_t at, const char *s)
@@ -251,6 +262,94 @@ static int drop_follow_ons(group *groups, int ng)
     return dropped;
 }
 
+/* The type in "(have 'T')" (gcc) or "('T' invalid)" (clang), quoted
+ * with ASCII or UTF-8 quotes; NULL if l has neither. */
+static char *quoted_type(const line *l)
+{
+    static const char *const opens[] = { "(have '", "(have \xe2\x80\x98", "('", "(\xe2\x80\x98" };
+    for (size_t k = 0; k < sizeof opens / sizeof opens[0]; k++) {
+        const char *at = memmem(l->s, l->n, opens[k], strlen(opens[k]));
+        if (!at)
+            continue;
+        const char *t = at + strlen(opens[k]), *end = l->s + l->n, *q = t;
+        while (q < end && *q != '\'' && !(end - q >= 3 && !memcmp(q, "\xe2\x80\x99", 3)))
+            q++;
+        bool tail = k < 2 ? q + 1 < end : memmem(q, (size_t)(end - q), " invalid)", 9) != NULL;
+        if (q < end && q > t && tail)
+            return tr_driver_format("%.*s", (int)(q - t), t);
+    }
+    return NULL;
+}
+
+static bool same_line(const group *a, const group *b)
+{
+    return a->mapped && b->mapped && a->map == b->map && a->line == b->line;
+}
+
+/* Step 4's drop: for each non-channel error, the other groups at its line,
+ * the groups in goc_lang.h whose notes lead to that line, the notes after
+ * a dropped group, and gcc's "In file included from" line before one.
+ * Returns the errors dropped. */
+static int drop_nonchan_follow_ons(const line *lines, group *groups, int ng)
+{
+    for (int i = 0; i < ng; i++) {
+        group *g = &groups[i];
+        const line *l = &lines[g->first];
+        g->nonchan = g->header && g->mapped && g->error &&
+                     memmem(l->s, l->n, "invalid operation: cannot ", 26) &&
+                     memmem(l->s, l->n, "non-channel", 11);
+    }
+    int dropped = 0;
+    for (int i = 0; i < ng; i++) {
+        group *n = &groups[i];
+        if (!n->nonchan)
+            continue;
+        for (int k = 0; k < ng; k++) {
+            group *g = &groups[k];
+            bool at_line = k != i && same_line(g, n) && !g->nonchan;
+            /* an unmapped error whose notes, just after it, reach the line */
+            for (int j = k + 1; !at_line && !g->mapped && g->header && !g->note && j < ng &&
+                                groups[j].header && groups[j].note; j++)
+                at_line = same_line(&groups[j], n);
+            if (!at_line || g->dropped)
+                continue;
+            if (!n->type && g->error)
+                n->type = quoted_type(&lines[g->first]);
+            g->dropped = true;
+            dropped += g->error;
+            for (int j = k + 1; j < ng && groups[j].header && groups[j].note; j++)
+                groups[j].dropped = true;
+            if (k > 0 && !groups[k - 1].header &&
+                memmem(lines[groups[k - 1].first].s, lines[groups[k - 1].first].n,
+                       "In file included from", 21))
+                groups[k - 1].dropped = true;
+        }
+    }
+    return dropped;
+}
+
+/* Step 4's message: the Go words of a translator's static assertion (with
+ * the non-channel operand's type), or false if rest is not one. */
+static bool print_assertion(FILE *f, const group *g, const char *rest, size_t n)
+{
+    const char *at = memmem(rest, n, "\"invalid operation: ", 20);
+    if (!at || !memmem(rest, (size_t)(at - rest), "static", 6))
+        return false;
+    const char *msg = at + 1, *end = memchr(msg, '"', n - (size_t)(msg - rest));
+    if (!end)
+        return false;
+    fprintf(f, ": %s: %.*s", g->error ? "error" : "warning", (int)(end - msg), msg);
+    if (g->nonchan && g->type) {
+        /* Go's operand modes, roughly: a name, field, element or
+         * indirection is a variable; a call or a literal is a value. */
+        const char *name = memmem(msg, (size_t)(end - msg), "non-channel ", 12);
+        bool variable = name && name + 12 < end && !(name[12] >= '0' && name[12] <= '9') &&
+                        !memchr(name, '(', (size_t)(end - name));
+        fprintf(f, " (%s of type %s)", variable ? "variable" : "value", g->type);
+    }
+    return true;
+}
+
 /* The source line and a caret under col, as the compiler lays them out. */
 static void print_echo(FILE *f, const group *g, bool clang)
 {
@@ -362,7 +461,7 @@ void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t 
     int n = split_lines(text, len, &lines);
     group *groups;
     int ng = make_groups(lines, n, maps, nmaps, clang, &groups);
-    int dropped = drop_follow_ons(groups, ng);
+    int dropped = drop_follow_ons(groups, ng) + drop_nonchan_follow_ons(lines, groups, ng);
     for (int i = 0; i < ng; i++) {
         const group *g = &groups[i];
         const line *l = &lines[g->first];
@@ -373,7 +472,11 @@ void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t 
             char *msg = NULL;
             size_t msg_n = 0;
             FILE *m = open_memstream(&msg, &msg_n);
-            if (m) {
+            if (m && print_assertion(m, g, l->s + g->rest, l->n - g->rest)) {
+                fclose(m);
+                fprintf(f, "%.*s", (int)msg_n, msg);
+                free(msg);
+            } else if (m) {
                 print_plain_types(m, l->s + g->rest, l->n - g->rest);
                 fclose(m);
                 print_chan_types(f, msg, msg_n);
@@ -392,6 +495,8 @@ void tr_driver_diag_print(const tr_driver_config *cfg, const char *text, size_t 
             fprintf(f, "%.*s\n", (int)l[k].n, l[k].s);
     }
     fflush(f);
+    for (int i = 0; i < ng; i++)
+        free(groups[i].type);
     free(groups);
     free(lines);
 }

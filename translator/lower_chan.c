@@ -136,6 +136,35 @@ void tr_emit_recv_assign(em *e, TSNode n)
 
 /* ---- channel calls -------------------------------------------------------- */
 
+/* `_Static_assert` that temporary goc__c<id> is a channel (a pointer;
+ * anything else is not), first of the operation's checks, with Go's
+ * message naming the operand as written: "invalid operation: cannot
+ * receive from non-channel x".  The driver keeps this error and drops the
+ * ones that follow from the same operand (driver_diag.c). */
+static void chan_operand_check(em *e, const char *temp, TSNode operand, const char *what)
+{
+    tr_buf *o = e->out;
+    char *text = tr_node_text(e->u, operand);
+    tr_buf_printf(o, " _Static_assert(__builtin_classify_type(%s) == 5, \"invalid operation: %s", temp, what);
+    if (!strstr(text, "__goc_")) {   /* a nested lowering's text says nothing */
+        tr_buf_puts(o, " ");
+        for (const char *p = text; *p; p++) {
+            if (*p == '"' || *p == '\\') tr_buf_printf(o, "\\%c", *p);
+            else if (*p == '\n' || *p == '\t' || *p == '\r') tr_buf_puts(o, " ");
+            else tr_buf_printf(o, "%c", *p);
+        }
+    }
+    tr_buf_puts(o, "\");");
+    free(text);
+}
+
+static void chan_temp_check(em *e, uint32_t id, TSNode operand, const char *what)
+{
+    char temp[32];
+    snprintf(temp, sizeof temp, "goc__c%u", id);
+    chan_operand_check(e, temp, operand, what);
+}
+
 int tr_emit_chan_call(em *e, TSNode call, const char *name)
 {
     tr_buf *o = e->out;
@@ -143,7 +172,9 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
     if (!strcmp(name, "__goc_send")) {
         tr_buf_printf(o, "do { __auto_type goc__c%u = (", id);
         tr_emit(e, tr_call_arg(call, 0));
-        tr_buf_printf(o, "); _Static_assert(!goc__is_recvonly(goc__c%u), \"%s\");"
+        tr_buf_puts(o, ");");
+        chan_temp_check(e, id, tr_call_arg(call, 0), "cannot send to non-channel");
+        tr_buf_printf(o, " _Static_assert(!goc__is_recvonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u = (", id, RECVONLY, id, id);
         tr_emit(e, tr_call_arg(call, 1));
         tr_buf_printf(o, "); goc_chan_send((goc_chan *)goc__c%u, &goc__v%u); } while (0)", id, id);
@@ -154,7 +185,9 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
             tr_buf_puts(o, "(void)");   /* `<-c;`: the value is dropped (clang warns) */
         tr_buf_printf(o, "(__extension__({ __auto_type goc__c%u = (", id);
         tr_emit(e, tr_call_arg(call, 0));
-        tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
+        tr_buf_puts(o, ");");
+        chan_temp_check(e, id, tr_call_arg(call, 0), "cannot receive from non-channel");
+        tr_buf_printf(o, " _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u; goc_chan_recv((goc_chan *)goc__c%u, &goc__v%u);"
                          " goc__v%u; }))", id, SENDONLY, id, id, id, id, id);
         return 1;
@@ -165,7 +198,9 @@ int tr_emit_chan_call(em *e, TSNode call, const char *name)
         lhs_operands(e, ok, id, lhs_operands(e, v, id, 0));
         tr_buf_printf(o, " __auto_type goc__c%u = (", id);
         tr_emit(e, c);
-        tr_buf_printf(o, "); _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
+        tr_buf_puts(o, ");");
+        chan_temp_check(e, id, c, "cannot receive from non-channel");
+        tr_buf_printf(o, " _Static_assert(!goc__is_sendonly(goc__c%u), \"%s\");"
                          " __typeof__((**goc__c%u)[0]) goc__v%u; _Bool goc__ok%u ="
                          " goc_chan_recv((goc_chan *)goc__c%u, &goc__v%u); (", id, SENDONLY, id, id, id, id, id);
         int k = lhs_rest(e, v, id, 0);
