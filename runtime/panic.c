@@ -280,10 +280,8 @@ static void print_panic_chain(struct rt_panic *p)
     fprintf(stderr, p->link ? "\tpanic: %s%s\n" : "panic: %s%s\n", p->msg, p->recovered ? " [recovered]" : "");
 }
 
-static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
+RT_NORETURN void rt_die_running(rt_g *g)
 {
-    fflush(stdout);
-    print_panic_chain(p);
     if (g) {
         fprintf(stderr, "\ngoroutine %lld [running]:\n", (long long)g->id);
         if (g->parent_id)
@@ -296,6 +294,13 @@ static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
     fflush(stderr);
     rt_trace_flush();
     _exit(2);
+}
+
+static RT_NORETURN void die(rt_g *g, struct rt_panic *p)
+{
+    fflush(stdout);
+    print_panic_chain(p);
+    rt_die_running(g);
 }
 
 /* Unwinds g's frames for its innermost panic.  An inline frame (translated

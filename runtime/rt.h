@@ -437,6 +437,9 @@ struct goc_chan {
 
 /* A runtime panic with Go's message, recoverable like goc_panic. */
 RT_NORETURN void rt_panic(const char *msg) RT_HIDDEN;
+/* The end of a fatal report about goroutine g (NULL: none): "goroutine N
+ * [running]:" and where it was created; then exit 2. */
+RT_NORETURN void rt_die_running(rt_g *g) RT_HIDDEN;
 /* Called when a G's function returns or a panic reaches the top. */
 void rt_goexit_frames(rt_g *g) RT_HIDDEN;
 

@@ -26,8 +26,10 @@
  * Overflow.  A goroutine that runs past its stack faults in the guard.  The
  * SIGSEGV handler runs on a per-thread alternate signal stack, sees the
  * address inside the running goroutine's guard, prints
- * "goroutine N stack overflow" and exits with status 2.  Any other SIGSEGV
- * is reported and re-raised with the default action.
+ * "goroutine N stack overflow" and exits with status 2.  Any other fault
+ * of a goroutine (SIGSEGV, SIGBUS, SIGFPE) is reported in Go's words
+ * (fault_in_goroutine) with status 2; off a goroutine it is reported and
+ * re-raised with the default action.
  *
  * Reuse.  Freed Gs go to their P's free list (no lock).  Free Gs move
  * between a P and the global pool only in whole batches of RT_BATCH, each
@@ -59,6 +61,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #ifndef MADV_GUARD_INSTALL
@@ -364,6 +367,51 @@ static void write_str(const char *s)
     (void)r;
 }
 
+static void *fault_pc(void *uctx)
+{
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (void *)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (void *)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return NULL;
+#endif
+}
+
+/* A goroutine's own fault, reported as Go reports it and with its exit
+ * status 2: a nil dereference (an address in the first page) or an
+ * integer division by zero is a runtime error panic, any other bad address
+ * "unexpected fault address".  Not recoverable: the deferred calls do not
+ * run (the fault may be in the middle of any C code).  stdout is flushed
+ * first, as for every fatal report, unless another thread holds it. */
+static RT_NORETURN void fault_in_goroutine(rt_g *g, int sig, siginfo_t *info, void *uctx)
+{
+    if (ftrylockfile(stdout) == 0) {   /* never wait on a lock here */
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+    void *addr = info->si_addr, *pc = fault_pc(uctx);
+    if (sig == SIGFPE) {
+        bool div = info->si_code == FPE_INTDIV;
+        fprintf(stderr, "panic: runtime error: %s\n",
+                div ? "integer divide by zero" : "floating-point exception");
+        if (!div)
+            fprintf(stderr, "[signal SIGFPE: floating-point exception code=0x%x addr=0x%lx pc=0x%lx]\n",
+                    (unsigned)info->si_code, (unsigned long)addr, (unsigned long)pc);
+    } else {
+        const char *name = sig == SIGBUS ? "SIGBUS: bus error" : "SIGSEGV: segmentation violation";
+        if ((uintptr_t)addr < 4096)
+            fputs("panic: runtime error: invalid memory address or nil pointer dereference\n", stderr);
+        else
+            fprintf(stderr, "unexpected fault address 0x%lx\nfatal error: fault\n", (unsigned long)addr);
+        fprintf(stderr, "[signal %s code=0x%x addr=0x%lx pc=0x%lx]\n", name, (unsigned)info->si_code,
+                (unsigned long)addr, (unsigned long)pc);
+    }
+    rt_die_running(g);
+}
+
 static void on_segv(int sig, siginfo_t *info, void *uctx)
 {
     rt_m *m = rt_getm();
@@ -386,10 +434,22 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
         }
         _exit(2);
     }
-    snprintf(buf, sizeof buf,
-             "fatal error: unexpected signal SIGSEGV at address %p in goroutine %lld\n",
-             (void *)addr, g && m && g != &m->g0 ? (long long)g->id : 0LL);
+    if (g && g != &m->g0)
+        fault_in_goroutine(g, sig, info, uctx);
+    snprintf(buf, sizeof buf, "fatal error: unexpected signal %s at address %p (not in a goroutine)\n",
+             sig == SIGBUS ? "SIGBUS" : "SIGSEGV", (void *)addr);
     write_str(buf);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void on_sigfpe(int sig, siginfo_t *info, void *uctx)
+{
+    rt_m *m = rt_getm();
+    rt_g *g = m ? m->curg : NULL;
+    if (g && g != &m->g0)
+        fault_in_goroutine(g, sig, info, uctx);
+    write_str("fatal error: unexpected signal SIGFPE (not in a goroutine)\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -418,4 +478,6 @@ void rt_stack_init_thread(rt_m *m)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
+    sa.sa_sigaction = on_sigfpe;
+    sigaction(SIGFPE, &sa, NULL);
 }
