@@ -124,8 +124,8 @@ void rt_fatal(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    fflush(stderr);
-    _exit(2);
+    rt_m *m = tls_m;   /* on a goroutine, Go names it too */
+    rt_die_running(m && m->curg && m->curg != &m->g0 ? m->curg : NULL);
 }
 
 void rt_throw(const char *msg)
@@ -1722,10 +1722,32 @@ void rt_for_each_g(void (*fn)(rt_g *, void *), void *arg)
         fn(g, arg);
 }
 
+static int by_goid(const void *a, const void *b)
+{
+    int64_t x = (*(rt_g *const *)a)->id, y = (*(rt_g *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* In goroutine id order, as Go lists them: goroutine 1 leads (allg holds
+ * G structs in the order they were first made, and they are reused).  In
+ * list order if there is no memory to sort. */
 void rt_dump_goroutines(void)
 {
     rt_lock_acquire(&S.allg_lock);
-    rt_for_each_g(dump_one, NULL);
+    size_t n = 0, k = 0;
+    for (rt_g *g = S.allg; g; g = g->allnext)
+        n++;
+    rt_g **all = malloc(n * sizeof *all + 1);
+    if (all) {
+        for (rt_g *g = S.allg; g; g = g->allnext)
+            all[k++] = g;
+        qsort(all, n, sizeof *all, by_goid);
+        for (k = 0; k < n; k++)
+            dump_one(all[k], NULL);
+        free(all);
+    } else {
+        rt_for_each_g(dump_one, NULL);
+    }
     rt_lock_release(&S.allg_lock);
 }
 

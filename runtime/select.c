@@ -223,8 +223,15 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
             chosen = -1;
             goto out;
         }
+        /* Go's words: `select {}` has no cases; a single case on a nil
+         * channel is that operation (Go compiles it to one); otherwise
+         * every channel is nil. */
+        const char *reason = n == 0 ? "select (no cases)"
+                           : n > 1 ? "select"
+                           : cases[0].dir == GOC_SELECT_SEND ? "chan send (nil chan)"
+                                                             : "chan receive (nil chan)";
         rt_needg("select");
-        rt_park(NULL, NULL, "select (no cases)", NULL);
+        rt_park(NULL, NULL, reason, NULL);
         rt_throw("unreachable: woke from an empty select");
     }
     rt_wakelist l = { NULL, NULL };
