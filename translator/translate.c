@@ -117,6 +117,170 @@ static void expand_chans(tr_unit *u, const char *s, size_t n, tr_buf *out)
     tr_buf_add(out, s + pos, n - pos);
 }
 
+/* ---- where <goc_lang.h> goes ---------------------------------------------
+ *
+ * goc_lang.h includes system headers, and glibc reads the feature-test
+ * macros (_GNU_SOURCE, _POSIX_C_SOURCE, _FILE_OFFSET_BITS, ...) once, at
+ * the first of them: a `#define _GNU_SOURCE` at the top of the .gc must
+ * come before the include, as C requires it to come before any header.
+ * The include goes after the file's leading run of directives that only
+ * define or undefine reserved names (`_X`, `__x`: the feature-test macros
+ * and nothing a program may define for its own use), the #if family
+ * around them, null directives and `#pragma once`; at a line where no
+ * conditional is open (a header's include guard aside), followed by a
+ * #line to the source line after it.
+ * An #include of a .gh may be part of the run too: its translation
+ * includes goc_lang.h after its own leading run, so that a feature-test
+ * macro the .gh defines first takes effect as it would in a .h.
+ * Anything else ends the run: code, another #include (a header the file
+ * includes first may use goc names without including goc.h), the define
+ * of another name (a `#define count 3` must not reach goc.h's structs),
+ * another pragma (`#pragma pack` would change goc.h's layouts), #line.
+ *
+ * Rejected: copying the feature-test defines to the top (they may sit
+ * under conditionals, or be undefined again); moving the include past the
+ * file's own headers, where configuration headers such as Lua's lprefix.h
+ * define them (such a header may use goc names, and the file's own macros
+ * would reach goc.h). */
+
+/* A directive cut into its word (`define`) and the identifier or string
+ * after it (`_GNU_SOURCE`, `"x.gh"`), with `end` the end of the line. */
+typedef struct directive {
+    const char *word, *arg;
+    size_t nword, narg;
+    const char *end;
+} directive;
+
+static int ident_char(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static directive cut_directive(const char *s, const tr_token *t)
+{
+    const char *p = s + t->start + 1, *end = s + t->end;
+    directive d = { .end = end };
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    for (d.word = p; p < end && *p >= 'a' && *p <= 'z'; p++) d.nword++;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    d.arg = p;
+    if (p < end && *p == '"') {
+        const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+        d.narg = q ? (size_t)(q - p) + 1 : 0;
+    } else
+        while (p + d.narg < end && ident_char(p[d.narg])) d.narg++;
+    return d;
+}
+
+static int word_is(const directive *d, const char *w)
+{
+    return d->nword == strlen(w) && !memcmp(d->word, w, d->nword);
+}
+
+/* The define of an identifier C reserves: a feature-test macro. */
+static int reserved_define(const directive *d)
+{
+    return (word_is(d, "define") || word_is(d, "undef")) && d->narg >= 2 && d->arg[0] == '_' &&
+           (d->arg[1] == '_' || (d->arg[1] >= 'A' && d->arg[1] <= 'Z'));
+}
+
+/* Whether directive d may precede goc_lang.h; tracks the conditional
+ * depth in *depth. */
+static int leading_directive(const directive *d, int *depth)
+{
+    if (d->nword == 0) return d->arg == d->end || *d->arg == '\r';   /* `#` alone */
+    if (word_is(d, "if") || word_is(d, "ifdef") || word_is(d, "ifndef")) { ++*depth; return 1; }
+    if (word_is(d, "elif") || word_is(d, "else") || word_is(d, "elifdef") || word_is(d, "elifndef"))
+        return *depth > 0;
+    if (word_is(d, "endif")) return --*depth >= 0;
+    if (word_is(d, "pragma")) return d->narg == 4 && !memcmp(d->arg, "once", 4);
+    if (word_is(d, "include"))   /* a .gh includes goc_lang.h itself */
+        return d->narg >= 5 && !memcmp(d->arg + d->narg - 4, ".gh\"", 4);
+    return reserved_define(d);
+}
+
+/* Whether the file is wrapped in an include guard: `#ifndef G`, `#define
+ * G` first, and the #endif that matches the first is the file's last
+ * token.  Where G is defined the whole file is skipped, and goc_lang.h was
+ * included with it before: the guard is no conditional for placing it. */
+static int include_guard(const char *s, const tr_tokens *t)
+{
+    if (t->n < 4 || t->v[0].kind != TK_DIRECTIVE || t->v[1].kind != TK_DIRECTIVE ||
+        t->v[t->n - 2].kind != TK_DIRECTIVE)
+        return 0;
+    directive g = cut_directive(s, &t->v[0]), def = cut_directive(s, &t->v[1]);
+    if (!word_is(&g, "ifndef") || !word_is(&def, "define") || g.narg == 0 || g.narg != def.narg ||
+        memcmp(g.arg, def.arg, g.narg))
+        return 0;
+    int depth = 0;
+    for (size_t k = 0; k + 1 < t->n; k++) {
+        if (t->v[k].kind != TK_DIRECTIVE) continue;
+        directive d = cut_directive(s, &t->v[k]);
+        if (word_is(&d, "if") || word_is(&d, "ifdef") || word_is(&d, "ifndef")) depth++;
+        else if (word_is(&d, "endif") && --depth == 0) return k == t->n - 2;
+    }
+    return 0;
+}
+
+/* The spelled offset, at the start of a line, where goc_lang.h goes; 0
+ * when nothing may precede it. */
+static size_t goc_lang_point(const char *s, size_t len)
+{
+    tr_tokens t = { 0 };
+    tr_lex(s, len, &t);
+    size_t at = 0;
+    int depth = 0;
+    for (size_t k = include_guard(s, &t) ? 2 : 0; k < t.n && t.v[k].kind == TK_DIRECTIVE; k++) {
+        directive d = cut_directive(s, &t.v[k]);
+        if (!leading_directive(&d, &depth)) break;
+        if (depth == 0 && t.v[k].end < len && s[t.v[k].end] == '\n') at = t.v[k].end + 1;
+    }
+    free(t.v);
+    return at;
+}
+
+/* The offset in body (column-marked when marks is set) of the byte that
+ * copies spelled offset at, when body starts with a verbatim copy of
+ * s[0..at), else SIZE_MAX. */
+static size_t body_offset(const char *body, size_t n, const char *s, size_t at, int marks)
+{
+    size_t i = 0, sp = 0;
+    while (sp < at) {
+        if (i >= n) return SIZE_MAX;
+        if (marks && body[i] == TR_MARK) {   /* V must continue where we are; E ends a run */
+            char kind = i + 1 < n ? body[i + 1] : 0;
+            size_t v = 0, j = i + 2;
+            while (j < n && body[j] >= '0' && body[j] <= '9') v = v * 10 + (size_t)(body[j++] - '0');
+            if (!(kind == 'V' && v == sp) && kind != 'E') return SIZE_MAX;
+            i = j + 1;
+            continue;
+        }
+        if (body[i] != s[sp]) return SIZE_MAX;
+        i++;
+        sp++;
+    }
+    return i;
+}
+
+/* Inserts `#include <goc_lang.h>` and a #line into raw at the offset that
+ * copies spelled offset at (line `line`); 0 if raw has no such offset. */
+static int insert_goc_lang(tr_unit *u, tr_buf *raw, size_t at, int line)
+{
+    size_t i = body_offset(raw->s, raw->n, u->s, at, u->marks);
+    if (i == SIZE_MAX) return 0;
+    tr_buf b = { 0 };
+    tr_buf_add(&b, raw->s, i);
+    if (u->marks) tr_buf_mark(&b, 'E', 0, 0);
+    tr_buf_printf(&b, "#include <goc_lang.h>\n#line %d ", line);
+    tr_buf_c_string(&b, u->opt->in_path);
+    tr_buf_puts(&b, "\n");
+    if (u->marks) tr_buf_mark(&b, 'V', (uint32_t)at, 1);
+    tr_buf_add(&b, raw->s + i, raw->n - i);
+    free(raw->s);
+    *raw = b;
+    return 1;
+}
+
 static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
 {
     u->stage = stage;
@@ -127,12 +291,16 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
     em e = { .u = u, .out = &body, .ctx = -1, .report = stage == 2, .wrap_main = wrap_main,
              .main_name = UINT32_MAX };
     tr_emit(&e, ts_tree_root_node(u->tree));
-    tr_buf_puts(out, "#include <goc_lang.h>\n#line 1 ");
+    tr_buf raw = { 0 };
+    tr_buf_add(&raw, body.s, body.n);
+    size_t at = goc_lang_point(u->s, u->sp->len);
+    int line = 1;
+    for (size_t i = 0; i < at; i++) line += u->s[i] == '\n';
+    if (at == 0 || !insert_goc_lang(u, &raw, at, line)) tr_buf_puts(out, "#include <goc_lang.h>\n");
+    tr_buf_puts(out, "#line 1 ");
     tr_buf_c_string(out, u->opt->in_path);
     tr_buf_puts(out, "\n");
     if (u->marks) tr_buf_mark(out, 'E', 0, 0);
-    tr_buf raw = { 0 };
-    tr_buf_add(&raw, body.s, body.n);
     tr_buf_add(&raw, u->post.s, u->post.n);
     if (u->has_main && stage == 2) {
         tr_buf_printf(&raw, "\nstatic int __goc_main_entry(int argc, char **argv) { (void)argc; (void)argv;"

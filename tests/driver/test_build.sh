@@ -67,6 +67,28 @@ expect_status 1 "$GOC" build badmacro.gc
 expect_in "$err" "badmacro.gc:1"
 [ ! -e badmacro ] || fail "a failed translation left ./badmacro"
 
+# -std=c99 after `--` hides POSIX and GNU functions from a translated file as
+# from plain C, unless the file asks for them with a feature-test macro
+# before its includes (the translation's own include of goc_lang.h comes
+# after that define, so it cannot hide them).
+cat > strict.gc <<'C'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+    char *s = strdup("hello");
+    go { }
+    printf("%s %zu\n", s, strnlen(s, 3));
+    return 0;
+}
+C
+expect_status 0 "$GOC" build -o strict strict.gc -- -std=c99
+[ "$(./strict)" = "hello 3" ] || fail "strict printed $(./strict)"
+sed 1d strict.gc > strict_nomacro.gc
+expect_status 1 "$GOC" build -o strict_nomacro strict_nomacro.gc -- -std=c99
+expect_in "$err" "strdup"
+
 # GOC_KEEP_TMP keeps the work directory and says where it is.
 GOC_KEEP_TMP=1 expect_status 0 "$GOC" build -o kept src/main.gc src/add.c lib/arch.o -- -Iinclude -DGREETING='"k"'
 work=$(sed -n 's/^WORK=//p' "$err")
