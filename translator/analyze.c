@@ -41,6 +41,15 @@ int tr_label_is(tr_unit *u, TSNode n, const char *name)
     return !ts_node_is_null(l) && tr_text_is(u, l, name);
 }
 
+TSNode tr_label_body(TSNode labeled)
+{
+    for (uint32_t i = ts_node_named_child_count(labeled); i-- > 1;) {
+        TSNode c = ts_node_named_child(labeled, i);
+        if (!tr_node_is(c, "comment")) return c;
+    }
+    return (TSNode){ 0 };
+}
+
 TSNode tr_call_arg(TSNode call, uint32_t i)
 {
     TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
@@ -502,7 +511,7 @@ static void walk_node(walk *w, TSNode n)
         return;
     }
     if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_go")) {
-        TSNode body = ts_node_named_child(n, 1);
+        TSNode body = tr_label_body(n);
         if (tr_node_is(body, "compound_statement")) {
             int saved_ctx = w->ctx, saved = w->nscope;
             w->ctx = new_ctx(w, body, 1);

@@ -521,7 +521,7 @@ static void call_args(esc *s, TSNode call)
 
 static void go_call(esc *s, TSNode stmt)
 {
-    TSNode call = tr_stmt_call(ts_node_named_child(stmt, 1));
+    TSNode call = tr_stmt_call(tr_label_body(stmt));
     if (ts_node_is_null(call)) return;
     uint32_t id = ts_node_start_byte(stmt);
     word *a = row_new(s);
@@ -605,7 +605,7 @@ static void defer_sink(esc *s, const word *a)
 
 static void defer_stmt(esc *s, TSNode n)
 {
-    TSNode body = ts_node_named_child(n, 1);
+    TSNode body = tr_label_body(n);
     if (s->first && tr_node_is(body, "compound_statement")) {
         tr_unit *u = s->u;
         tr_dcap dc = { ts_node_start_byte(body), NULL, 0 };
@@ -686,7 +686,7 @@ static void walk(esc *s, TSNode n)
         return;
     }
     if (!strcmp(t, "labeled_statement") && tr_label_is(u, n, "__goc_go")) {
-        TSNode body = ts_node_named_child(n, 1);
+        TSNode body = tr_label_body(n);
         if (tr_node_is(body, "compound_statement")) {
             int g = tr_ctx_of_go(u, body), saved = s->ctx;
             if (g >= 0) s->ctx = g;

@@ -454,7 +454,7 @@ static int body_recovers(tr_unit *u, TSNode n)
 {
     if (tr_node_is(n, "labeled_statement") &&
         (tr_label_is(u, n, "__goc_defer") || tr_label_is(u, n, "__goc_go")) &&
-        tr_node_is(ts_node_named_child(n, 1), "compound_statement"))
+        tr_node_is(tr_label_body(n), "compound_statement"))
         return 0;
     if (is_recover_call(u, n)) return 1;
     for (uint32_t i = 0, k = ts_node_named_child_count(n); i < k; i++)
@@ -649,7 +649,7 @@ static void emit_node(em *e, TSNode n, const char *t);
  * braces change no scope). */
 static void emit_label(em *e, TSNode n)
 {
-    emit_polled(e, n, ts_node_named_child(n, 1));
+    emit_polled(e, n, tr_label_body(n));
 }
 
 void tr_emit(em *e, TSNode n)

@@ -189,6 +189,7 @@ int tr_node_is(TSNode n, const char *type);
 int tr_text_is(tr_unit *u, TSNode n, const char *s);
 char *tr_node_text(tr_unit *u, TSNode n);
 int tr_label_is(tr_unit *u, TSNode labeled, const char *name);
+TSNode tr_label_body(TSNode labeled);               /* its statement, comments skipped */
 TSNode tr_call_arg(TSNode call, uint32_t i);        /* comments skipped; null past the end */
 uint32_t tr_call_nargs(TSNode call);
 TSNode tr_stmt_call(TSNode stmt);                   /* `f(x);` -> the call, else null */

@@ -348,7 +348,7 @@ static void go_block(em *e, TSNode n, TSNode block)
 
 void tr_emit_go(em *e, TSNode n)
 {
-    TSNode stmt = ts_node_named_child(n, 1);
+    TSNode stmt = tr_label_body(n);
     if (tr_node_is(stmt, "compound_statement")) { go_block(e, n, stmt); return; }
     TSNode call = tr_stmt_call(stmt);
     if (ts_node_is_null(call)) {
@@ -450,7 +450,7 @@ static int defer_builtin(em *e, TSNode call, uint32_t id)
 
 void tr_emit_defer(em *e, TSNode n)
 {
-    TSNode stmt = ts_node_named_child(n, 1);
+    TSNode stmt = tr_label_body(n);
     uint32_t id = ts_node_start_byte(n);
     tr_buf *o = e->out;
     if (e->ctx < 0) { tr_emit_default(e, stmt); return; }
