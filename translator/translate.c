@@ -4,7 +4,7 @@
  *   1. pre-pass (prepass.c): extension tokens -> valid C spelling
  *   2. tree-sitter-c parse; ERROR/MISSING nodes that touch an extension
  *      construct are errors, the rest is plain C the parser did not
- *      understand and passes through
+ *      understand and passes through ("parse errors" below)
  *   3. analysis (analyze.c): scopes, contexts, captures
  *   4. stage 1 emission + libclang (types_clang.c) when file-scope thunks
  *      need types or close/len/cap need to know their operand's type
@@ -22,12 +22,67 @@
 
 const TSLanguage *tree_sitter_c(void);
 
-static int touches_extension(tr_unit *u, TSNode n)
+/* ---- parse errors ------------------------------------------------------------
+ *
+ * tree-sitter parses before any preprocessing, so a conditional whose
+ * branches leave braces unbalanced (`#ifdef __cplusplus` / `extern "C" {`,
+ * a function header split by #ifdef/#else, stb's headers) leaves it an
+ * ERROR node that may run to the end of the file.  Such a node holds
+ * complete constructs (function definitions, declarations) with loose
+ * tokens between them.  The complete ones are C like any other: analysed,
+ * and their extension constructs lowered, as anywhere.  The loose tokens
+ * are what the parser did not understand: an error when they stand next
+ * to an extension construct, else plain C that passes through for the C
+ * compiler to judge (SPEC §1), as does everything else the parser missed.
+ *
+ * An extension construct the parser finds outside any function cannot be
+ * lowered (a go block needs its function's variables, a defer its frame):
+ * an error at the construct.  Inside an ERROR it is usually a function
+ * body whose header or braces an #if/#else split; a note says where the
+ * parser lost track.
+ *
+ * "Next to" is within 16 bytes, but not into a function definition beside
+ * the loose token: what is wrong outside a function is not around the
+ * constructs inside it.  Channel type names do not count: they are
+ * respelled as text wherever they stand. */
+
+static int ident_char(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The first extension construct spelled in s[a, b), other than a channel
+ * type name, or NULL. */
+static const char *construct_in(tr_unit *u, uint32_t a, uint32_t b)
+{
+    const char *p = u->s + a, *end = u->s + b;
+    for (; (p = memmem(p, (size_t)(end - p), "__goc_", 6)); p += 6)
+        if (end - p < 11 || memcmp(p + 6, "chan_", 5)) return p;
+    return NULL;
+}
+
+/* What the user wrote for the construct spelled at p. */
+static const char *construct_name(const char *p)
+{
+    static const char *names[][2] = {
+        { "__goc_go", "go statement" },         { "__goc_defer", "defer statement" },
+        { "__goc_select", "select statement" }, { "__goc_send", "send statement" },
+        { "__goc_recv", "receive" },            { "__goc_range", "range loop" },
+        { "__goc_make", "make" },               { "__goc_new", "goc_new" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strncmp(p, names[i][0], strlen(names[i][0]))) return names[i][1];
+    return "goc construct";
+}
+
+/* Whether the parser's MISSING node n stands next to an extension
+ * construct. */
+static int missing_touches(tr_unit *u, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
     if (b <= a) b = a + 1;
     uint32_t lo = a > 16 ? a - 16 : 0, hi = b + 16 > u->sp->len ? (uint32_t)u->sp->len : b + 16;
-    return memmem(u->s + lo, hi - lo, "__goc_", 6) != NULL;
+    return construct_in(u, lo, hi) != NULL;
 }
 
 /* The source token at off, quoted, for "syntax error: unexpected T" (Go
@@ -49,24 +104,103 @@ static void token_at(const tr_diag *d, size_t off, char *buf, size_t n)
     free(t.v);
 }
 
-static void check_errors(tr_unit *u, TSNode n)
+/* Reports the first extension construct in the error-free node n outside
+ * any function; err is the ERROR node around n, if any (for the note). */
+static int check_stray(tr_unit *u, TSNode n, TSNode err)
 {
-    if (ts_node_is_missing(n) || !strcmp(ts_node_type(n), "ERROR")) {
-        if (touches_extension(u, n)) {
-            size_t off = tr_src_off(u, ts_node_start_byte(n));
-            if (ts_node_is_missing(n))
-                tr_error(u->diag, off, "syntax error: missing '%s'", ts_node_type(n));
-            else {
-                char tok[48];
-                token_at(u->diag, off, tok, sizeof tok);
-                tr_error(u->diag, off, "syntax error: unexpected %s", tok);
-            }
-            return;
-        }
-    }
-    if (!ts_node_has_error(n)) return;
+    if (tr_node_is(n, "function_definition")) return 0;
+    const char *p = construct_in(u, ts_node_start_byte(n), ts_node_end_byte(n));
+    if (!p) return 0;
     uint32_t k = ts_node_child_count(n);
-    for (uint32_t i = 0; i < k; i++) check_errors(u, ts_node_child(n, i));
+    if (k > 0) {
+        for (uint32_t i = 0; i < k; i++)
+            if (check_stray(u, ts_node_child(n, i), err)) return 1;
+        return 0;
+    }
+    if (p != u->s + ts_node_start_byte(n) || !strstr(ts_node_type(n), "identifier")) return 0;
+    size_t off = tr_src_off(u, ts_node_start_byte(n));
+    if (ts_node_is_null(err)) {
+        tr_error(u->diag, off, "%s outside a function", construct_name(p));
+        return 1;
+    }
+    tr_error(u->diag, off, "%s outside any function the C parser sees (goc parses before "
+             "preprocessing: an #if/#else that splits a function's header or braces hides "
+             "the function)", construct_name(p));
+    return 1;
+}
+
+/* The loose token c, child i of ERROR node err: an error when it stands
+ * next to an extension construct. */
+static int check_loose(tr_unit *u, TSNode err, uint32_t i, TSNode c)
+{
+    uint32_t a = ts_node_start_byte(c), b = ts_node_end_byte(c);
+    if (b <= a) b = a + 1;
+    uint32_t lo = a > 16 ? a - 16 : 0, hi = b + 16 > u->sp->len ? (uint32_t)u->sp->len : b + 16;
+    for (uint32_t j = i; j-- > 0;)   /* not into the function definitions beside it */
+        if (tr_node_is(ts_node_child(err, j), "function_definition")) {
+            uint32_t end = ts_node_end_byte(ts_node_child(err, j));
+            lo = end > lo ? end : lo;
+            break;
+        }
+    for (uint32_t j = i + 1, k = ts_node_child_count(err); j < k; j++)
+        if (tr_node_is(ts_node_child(err, j), "function_definition")) {
+            uint32_t start = ts_node_start_byte(ts_node_child(err, j));
+            hi = start < hi ? start : hi;
+            break;
+        }
+    if (lo >= hi || !construct_in(u, lo, hi)) return 0;
+    size_t off = tr_src_off(u, a);
+    char tok[48];
+    token_at(u->diag, off, tok, sizeof tok);
+    tr_error(u->diag, off, "syntax error: unexpected %s", tok);
+    return 1;
+}
+
+static void check_tree(tr_unit *u, TSNode n, int in_fn, TSNode err);
+
+/* An ERROR node: its complete children are checked as any node, its loose
+ * tokens against the constructs beside them (one error for the node); at
+ * file scope a construct outside a function is the better message. */
+static void check_error_node(tr_unit *u, TSNode n, int in_fn)
+{
+    uint32_t k = ts_node_child_count(n);
+    if (k == 0) { check_loose(u, n, 0, n); return; }
+    int errors = u->diag->errors;
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        if (ts_node_child_count(c) > 0 || ts_node_has_error(c)) check_tree(u, c, in_fn, n);
+    }
+    if (u->diag->errors > errors && !in_fn) {
+        tr_note(u->diag, tr_src_off(u, ts_node_start_byte(n)), "the C parser lost track of the "
+                "functions here");
+        return;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        if (ts_node_child_count(c) == 0 && !ts_node_has_error(c) && !tr_node_is(c, "comment") &&
+            check_loose(u, n, i, c))
+            return;
+    }
+}
+
+/* Reports the parse errors around extension constructs, and the
+ * constructs outside any function, in the tree under n. */
+static void check_tree(tr_unit *u, TSNode n, int in_fn, TSNode err)
+{
+    if (!ts_node_has_error(n)) {
+        if (!in_fn) check_stray(u, n, err);
+        return;
+    }
+    if (ts_node_is_missing(n)) {
+        if (missing_touches(u, n))
+            tr_error(u->diag, tr_src_off(u, ts_node_start_byte(n)), "syntax error: missing '%s'",
+                     ts_node_type(n));
+        return;
+    }
+    if (!strcmp(ts_node_type(n), "ERROR")) { check_error_node(u, n, in_fn); return; }
+    in_fn |= tr_node_is(n, "function_definition");
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) check_tree(u, ts_node_child(n, i), in_fn, err);
 }
 
 /* With column marks: whether the text before s[at] (from pos on, given
@@ -150,11 +284,6 @@ typedef struct directive {
     size_t nword, narg;
     const char *end;
 } directive;
-
-static int ident_char(char c)
-{
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 static directive cut_directive(const char *s, const tr_token *t)
 {
@@ -419,7 +548,7 @@ int tr_translate_mapped(const tr_options *opt, const char *src, size_t len,
     ts_parser_set_language(parser, tree_sitter_c());
     u.tree = ts_parser_parse_string(parser, NULL, sp.text, (uint32_t)sp.len);
     int prepass_errors = diag.errors;
-    check_errors(&u, ts_tree_root_node(u.tree));
+    check_tree(&u, ts_tree_root_node(u.tree), 0, (TSNode){ 0 });
     if (diag.errors == prepass_errors) {
         tr_analyze(&u);
         tr_escape(&u, 1);
