@@ -23,8 +23,6 @@ typedef struct em {
     int void_fn;
     int rclaim;       /* the function claims its deferred call: __goc_rf (lower.c) */
     int report;       /* emit diagnostics (the last stage only) */
-    int wrap_main;
-    uint32_t main_name;
     loop loops[256];
     int nloops, loop_base;
     /* the last verbatim copy (column marks, colmap.c): into which buffer,

@@ -228,7 +228,7 @@ static int early_box(tr_var *x)
 static void emit_ident(em *e, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n);
-    if (a == e->main_name) { tr_buf_puts(e->out, "__goc_user_main"); return; }
+    if (tr_is_main(e->u, a)) { tr_buf_puts(e->out, "__goc_user_main"); return; }
     int v = tr_ref_lookup(e->u, a);
     tr_var *x = v >= 0 ? &e->u->vars[v] : NULL;
     uint32_t from = x && x->boxed && early_box(x) ? x->pos + (uint32_t)strlen(x->name) : x ? x->box_from : 0;
@@ -419,7 +419,7 @@ static void self_call(em *e, TSNode fn, tr_buf *b)
 {
     TSNode d = fn_declarator(fn);
     TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
-    if (ts_node_start_byte(name) == e->main_name) tr_buf_puts(b, "__goc_user_main");
+    if (tr_is_main(e->u, ts_node_start_byte(name))) tr_buf_puts(b, "__goc_user_main");
     else { char *s = tr_node_text(e->u, name); tr_buf_puts(b, s); free(s); }
     tr_buf_puts(b, "(");
     TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
@@ -469,7 +469,7 @@ static char *own_name(em *e, int ctx, TSNode fn)
 {
     TSNode name = ts_node_child_by_field_name(fn_declarator(fn), "declarator", 10);
     if (!tr_node_is(name, "identifier")) return NULL;
-    if (ts_node_start_byte(name) == e->main_name) return strdup("__goc_user_main");
+    if (tr_is_main(e->u, ts_node_start_byte(name))) return strdup("__goc_user_main");
     char *s = tr_node_text(e->u, name);
     for (int v = 0; v < e->u->nvars; v++)
         if (e->u->vars[v].ctx == ctx && e->u->vars[v].kind == VAR_PARAM && !strcmp(e->u->vars[v].name, s)) {
@@ -551,6 +551,40 @@ void tr_emit_body(em *e, int ctx, TSNode body, TSNode fn, int is_main)
     e->rclaim = saved_claim;
 }
 
+/* Puts the file-scope text function fn needs (u->pre: its go thunks'
+ * structs and prototypes) before it; before the #if, when an #if/#else
+ * splits its header (tr_split_header_start): at the function's start it
+ * would stand in the branch of the header tree-sitter gave the body to,
+ * which the preprocessor may drop.  The #if must start a line: the text
+ * goes on a line of its own, and a #line puts the #if back on its own. */
+static void emit_pre(em *e, TSNode fn)
+{
+    tr_buf *o = e->out, *pre = &e->u->pre;
+    uint32_t a = ts_node_start_byte(fn);
+    uint32_t at = pre->n && tr_node_is(ts_node_parent(fn), "ERROR")
+                      ? tr_split_header_start(e->u, a, ts_node_end_byte(fn)) : a;
+    size_t i = o->n, k = strcspn(e->u->s + at, "\n");
+    if (at < a)   /* the #if line, copied as it is: the last copy of it (none: SIZE_MAX) */
+        for (i = o->n >= k ? o->n - k + 1 : 0; i-- > 0;)
+            if (!memcmp(o->s + i, e->u->s + at, k) &&
+                (i == 0 || o->s[i - 1] == '\n' || o->s[i - 1] == TR_MARK_END))
+                break;
+    if (at == a || i == SIZE_MAX) { tr_buf_add(o, pre->s, pre->n); return; }
+    tr_buf b = { 0 };
+    tr_buf_add(&b, o->s, i);
+    if (e->u->marks) tr_buf_mark(&b, 'E', 0, 0);
+    tr_buf_add(&b, pre->s, pre->n);
+    int line = 1;   /* the #if keeps its line: a #line after the lines added */
+    for (uint32_t j = 0; j < at; j++) line += e->u->s[j] == '\n';
+    tr_buf_printf(&b, "\n#line %d ", line);
+    tr_buf_c_string(&b, e->u->opt->in_path);
+    tr_buf_puts(&b, "\n");
+    if (e->u->marks) tr_buf_mark(&b, 'V', at, 1);
+    tr_buf_add(&b, o->s + i, o->n - i);
+    free(o->s);
+    *o = b;
+}
+
 static void emit_function(em *e, TSNode fn)
 {
     TSNode body = ts_node_child_by_field_name(fn, "body", 4);
@@ -560,19 +594,7 @@ static void emit_function(em *e, TSNode fn)
     if (ctx < 0 || ts_node_is_null(body)) { tr_emit_default(e, fn); return; }
     TSNode d = fn_declarator(fn);
     TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
-    int is_main = !e->u->opt->is_header && tr_node_is(name, "identifier") &&
-                  tr_text_is(e->u, name, "main") && e->wrap_main;
-    if (is_main) {
-        e->main_name = ts_node_start_byte(name);
-        e->u->has_main = 1;
-        TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
-        int np = 0;
-        for (uint32_t i = 0; i < ts_node_named_child_count(params); i++)
-            if (tr_node_is(ts_node_named_child(params, i), "parameter_declaration") &&
-                !tr_text_is(e->u, ts_node_named_child(params, i), "void"))
-                np++;
-        e->u->main_params = np;
-    }
+    int is_main = tr_node_is(name, "identifier") && tr_is_main(e->u, ts_node_start_byte(name));
     tr_buf fnbuf = { 0 }, *saved = e->out;
     tr_buf_puts(&fnbuf, "");
     e->out = &fnbuf;
@@ -588,7 +610,7 @@ static void emit_function(em *e, TSNode fn)
         pos = ts_node_end_byte(c);
     }
     e->out = saved;
-    tr_buf_add(e->out, e->u->pre.s, e->u->pre.n);
+    emit_pre(e, fn);
     tr_buf_add(e->out, fnbuf.s, fnbuf.n);
     free(fnbuf.s);
 }

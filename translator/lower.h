@@ -132,7 +132,11 @@ typedef struct tr_unit {
     tr_buf pre;               /* file-scope text for the current top function */
     tr_buf post;              /* thunks appended at the end */
     int counter;
-    int has_main, main_params;
+    struct tr_main *mains;    /* the definitions of main (translate.c) */
+    int nmains;
+    tr_token *dirs;           /* the preprocessor directives, in order (translate.c) */
+    size_t ndirs;
+    size_t goc_lang_at;       /* where the output includes goc_lang.h (translate.c) */
     int marks;                /* stage 2: column marks in the output (colmap.c) */
 } tr_unit;
 
@@ -151,6 +155,22 @@ void tr_escape(tr_unit *u, int first);
 void tr_escape_report(tr_unit *u);   /* goc build -m */
 const tr_dcap *tr_dcap_of(tr_unit *u, uint32_t block);
 void tr_fields_free(struct tr_fields *f);
+
+/* A header of main, which the output renames __goc_user_main (translate.c
+ * finds them, lower.c renames them): the spelled offset of its name, its
+ * parameter count.  Several when #if branches hold one each. */
+typedef struct tr_main {
+    uint32_t name;
+    int params;
+} tr_main;
+
+/* translate.c: whether the identifier at spelled offset off names main */
+int tr_is_main(const tr_unit *u, uint32_t off);
+/* translate.c: where the file-scope text a function needs goes when an
+ * #if/#else splits its header: the #if line of the outermost conditional
+ * open at spelled offset from (the function's start) and closed before to
+ * (its end); from when there is none. */
+uint32_t tr_split_header_start(const tr_unit *u, uint32_t from, uint32_t to);
 
 /* lower.c */
 void tr_emit_unit(tr_unit *u, tr_buf *out);

@@ -306,6 +306,16 @@ static int word_is(const directive *d, const char *w)
     return d->nword == strlen(w) && !memcmp(d->word, w, d->nword);
 }
 
+static int opens_group(const directive *d)
+{
+    return word_is(d, "if") || word_is(d, "ifdef") || word_is(d, "ifndef");
+}
+
+static int next_branch(const directive *d)
+{
+    return word_is(d, "elif") || word_is(d, "else") || word_is(d, "elifdef") || word_is(d, "elifndef");
+}
+
 /* The define of an identifier C reserves: a feature-test macro. */
 static int reserved_define(const directive *d)
 {
@@ -318,9 +328,8 @@ static int reserved_define(const directive *d)
 static int leading_directive(const directive *d, int *depth)
 {
     if (d->nword == 0) return d->arg == d->end || *d->arg == '\r';   /* `#` alone */
-    if (word_is(d, "if") || word_is(d, "ifdef") || word_is(d, "ifndef")) { ++*depth; return 1; }
-    if (word_is(d, "elif") || word_is(d, "else") || word_is(d, "elifdef") || word_is(d, "elifndef"))
-        return *depth > 0;
+    if (opens_group(d)) { ++*depth; return 1; }
+    if (next_branch(d)) return *depth > 0;
     if (word_is(d, "endif")) return --*depth >= 0;
     if (word_is(d, "pragma")) return d->narg == 4 && !memcmp(d->arg, "once", 4);
     if (word_is(d, "include"))   /* a .gh includes goc_lang.h itself */
@@ -345,27 +354,38 @@ static int include_guard(const char *s, const tr_tokens *t)
     for (size_t k = 0; k + 1 < t->n; k++) {
         if (t->v[k].kind != TK_DIRECTIVE) continue;
         directive d = cut_directive(s, &t->v[k]);
-        if (word_is(&d, "if") || word_is(&d, "ifdef") || word_is(&d, "ifndef")) depth++;
+        if (opens_group(&d)) depth++;
         else if (word_is(&d, "endif") && --depth == 0) return k == t->n - 2;
     }
     return 0;
 }
 
 /* The spelled offset, at the start of a line, where goc_lang.h goes; 0
- * when nothing may precede it. */
-static size_t goc_lang_point(const char *s, size_t len)
+ * when nothing may precede it.  t: the tokens of s. */
+static size_t goc_lang_point(const char *s, size_t len, const tr_tokens *t)
 {
-    tr_tokens t = { 0 };
-    tr_lex(s, len, &t);
     size_t at = 0;
     int depth = 0;
-    for (size_t k = include_guard(s, &t) ? 2 : 0; k < t.n && t.v[k].kind == TK_DIRECTIVE; k++) {
-        directive d = cut_directive(s, &t.v[k]);
+    for (size_t k = include_guard(s, t) ? 2 : 0; k < t->n && t->v[k].kind == TK_DIRECTIVE; k++) {
+        directive d = cut_directive(s, &t->v[k]);
         if (!leading_directive(&d, &depth)) break;
-        if (depth == 0 && t.v[k].end < len && s[t.v[k].end] == '\n') at = t.v[k].end + 1;
+        if (depth == 0 && t->v[k].end < len && s[t->v[k].end] == '\n') at = t->v[k].end + 1;
     }
-    free(t.v);
     return at;
+}
+
+/* Lexes the spelled text once: where goc_lang.h goes, and the directives
+ * (for the mains and split function headers below). */
+static void scan_directives(tr_unit *u)
+{
+    tr_tokens t = { 0 };
+    tr_lex(u->s, u->sp->len, &t);
+    u->goc_lang_at = goc_lang_point(u->s, u->sp->len, &t);
+    size_t n = 0;
+    for (size_t k = 0; k < t.n; k++)
+        if (t.v[k].kind == TK_DIRECTIVE) t.v[n++] = t.v[k];
+    u->dirs = t.v;
+    u->ndirs = n;
 }
 
 /* The offset in body (column-marked when marks is set) of the byte that
@@ -410,19 +430,166 @@ static int insert_goc_lang(tr_unit *u, tr_buf *raw, size_t at, int line)
     return 1;
 }
 
-static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
+/* ---- main ------------------------------------------------------------------
+ *
+ * The program's main becomes __goc_user_main, which a main appended to the
+ * output runs as the main goroutine (goc_main).  A main may stand in an
+ * #if branch, and an #if/#else may split its header from its body
+ * (`#ifdef TESTS_MAIN` / `int main(void) {` / `#else` / `int tests_main(void) {`
+ * / `#endif`): tree-sitter, which parses before preprocessing, then leaves
+ * the header loose in an ERROR node and gives the body to the other header.
+ * Every header of main at file scope, complete or loose, is renamed, and
+ * each gets its own appended main inside the conditionals around its
+ * header (their directives repeated at the end of the file), so that the
+ * mains the preprocessor keeps, and only those, are run by goc_main.
+ * Likewise the file-scope declarations that the go blocks of a function
+ * with a split header need go before the #if (lower.c, emit_pre), not in
+ * the branch tree-sitter put the function's start in.
+ *
+ * Rejected: weak symbols for the appended main and __goc_user_main (a
+ * call through a weak, possibly undefined, function of unknown parameter
+ * count; a missing main becomes a crash rather than a link error).
+ * Known gap: a body whose header is split lowers a defer's return value
+ * with the name of the header tree-sitter gave it the body of. */
+
+int tr_is_main(const tr_unit *u, uint32_t off)
+{
+    for (int i = 0; i < u->nmains; i++)
+        if (u->mains[i].name == off) return 1;
+    return 0;
+}
+
+/* Records function declarator d when it declares main. */
+static void add_main(tr_unit *u, TSNode d)
+{
+    TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
+    if (!tr_node_is(name, "identifier") || !tr_text_is(u, name, "main")) return;
+    TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
+    int np = 0;
+    for (uint32_t i = 0; i < ts_node_named_child_count(params); i++)
+        if (tr_node_is(ts_node_named_child(params, i), "parameter_declaration") &&
+            !tr_text_is(u, ts_node_named_child(params, i), "void"))
+            np++;
+    u->mains = realloc(u->mains, (size_t)(u->nmains + 1) * sizeof *u->mains);
+    if (!u->mains) abort();
+    u->mains[u->nmains++] = (tr_main){ ts_node_start_byte(name), np };
+}
+
+/* The nodes that hold file-scope items. */
+static int file_scope_container(TSNode n)
+{
+    static const char *types[] = { "ERROR", "preproc_if", "preproc_ifdef", "preproc_else",
+                                   "preproc_elif", "preproc_elifdef", "linkage_specification",
+                                   "declaration_list", NULL };
+    for (int i = 0; types[i]; i++)
+        if (tr_node_is(n, types[i])) return 1;
+    return 0;
+}
+
+/* Finds the headers of main among the file-scope items under n: function
+ * definitions, and a function declarator loose in an ERROR node with a
+ * loose `{` after it. */
+static void find_mains(tr_unit *u, TSNode n)
+{
+    int in_error = tr_node_is(n, "ERROR");
+    uint32_t k = ts_node_child_count(n);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        if (tr_node_is(c, "function_definition")) {
+            TSNode d = ts_node_child_by_field_name(c, "declarator", 10);
+            while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
+                d = ts_node_child_by_field_name(d, "declarator", 10);
+            if (!ts_node_is_null(d)) add_main(u, d);
+        } else if (in_error && tr_node_is(c, "function_declarator")) {
+            uint32_t j = i + 1;
+            while (j < k && tr_node_is(ts_node_child(n, j), "comment")) j++;
+            if (j < k && !strcmp(ts_node_type(ts_node_child(n, j)), "{")) add_main(u, c);
+        } else if (file_scope_container(c))
+            find_mains(u, c);
+    }
+}
+
+/* Appends to b the directives that select, at the end of the file, the
+ * #if branches that spelled offset off stands in: each open group's #if
+ * line and its #elif/#else lines up to off's branch.  Returns the number
+ * of groups, each to be closed with an #endif. */
+static int branch_directives(tr_unit *u, uint32_t off, tr_buf *b)
+{
+    size_t *chain = NULL, *level = NULL, nchain = 0;
+    int depth = 0;
+    for (size_t k = 0; k < u->ndirs && u->dirs[k].start < off; k++) {
+        directive d = cut_directive(u->s, &u->dirs[k]);
+        if (word_is(&d, "endif") && depth > 0) nchain = level[--depth];
+        if (!opens_group(&d) && !(next_branch(&d) && depth > 0)) continue;
+        if (opens_group(&d)) {
+            level = realloc(level, (size_t)(depth + 1) * sizeof *level);
+            if (!level) abort();
+            level[depth++] = nchain;
+        }
+        chain = realloc(chain, (nchain + 1) * sizeof *chain);
+        if (!chain) abort();
+        chain[nchain++] = k;
+    }
+    for (size_t i = 0; i < nchain; i++) {
+        const tr_token *d = &u->dirs[chain[i]];
+        tr_buf_add(b, u->s + d->start, d->end - d->start);
+        tr_buf_puts(b, "\n");
+    }
+    free(chain);
+    free(level);
+    return depth;
+}
+
+uint32_t tr_split_header_start(const tr_unit *u, uint32_t from, uint32_t to)
+{
+    size_t *open = NULL;   /* directive index of each open group's #if */
+    int depth = 0, at_from = -1;
+    uint32_t start = from;
+    for (size_t k = 0; k < u->ndirs && u->dirs[k].start < to; k++) {
+        if (at_from < 0 && u->dirs[k].start >= from) at_from = depth;
+        directive d = cut_directive(u->s, &u->dirs[k]);
+        if (opens_group(&d)) {
+            open = realloc(open, (size_t)(depth + 1) * sizeof *open);
+            if (!open) abort();
+            open[depth++] = k;
+        } else if (word_is(&d, "endif") && depth > 0) {
+            depth--;
+            if (at_from >= 0 && depth < at_from) {   /* a group open at from ends inside */
+                at_from = depth;
+                start = u->dirs[open[depth]].start;
+            }
+        }
+    }
+    free(open);
+    return start;
+}
+
+/* Appends the program's main for each main of the file (see above). */
+static void emit_mains(tr_unit *u, tr_buf *raw)
+{
+    for (int i = 0; i < u->nmains; i++) {
+        tr_buf_puts(raw, "\n");
+        int depth = branch_directives(u, u->mains[i].name, raw);
+        tr_buf_printf(raw, "static int __goc_main_entry(int argc, char **argv) { (void)argc; (void)argv;"
+                           " return __goc_user_main(%s); }\n"
+                           "int main(int argc, char **argv) { return goc_main(__goc_main_entry, argc, argv); }\n",
+                      u->mains[i].params >= 2 ? "argc, argv" : "");
+        while (depth-- > 0) tr_buf_puts(raw, "#endif\n");
+    }
+}
+
+static void emit_stage(tr_unit *u, int stage, tr_buf *out)
 {
     u->stage = stage;
     u->post.n = 0;
     tr_buf_puts(&u->post, "");
     tr_buf body = { 0 };
     tr_buf_puts(&body, "");
-    em e = { .u = u, .out = &body, .ctx = -1, .report = stage == 2, .wrap_main = wrap_main,
-             .main_name = UINT32_MAX };
+    em e = { .u = u, .out = &body, .ctx = -1, .report = stage == 2 };
     tr_emit(&e, ts_tree_root_node(u->tree));
     tr_buf raw = { 0 };
     tr_buf_add(&raw, body.s, body.n);
-    size_t at = goc_lang_point(u->s, u->sp->len);
+    size_t at = u->goc_lang_at;
     int line = 1;
     for (size_t i = 0; i < at; i++) line += u->s[i] == '\n';
     if (at == 0 || !insert_goc_lang(u, &raw, at, line)) tr_buf_puts(out, "#include <goc_lang.h>\n");
@@ -431,12 +598,7 @@ static void emit_stage(tr_unit *u, int stage, int wrap_main, tr_buf *out)
     tr_buf_puts(out, "\n");
     if (u->marks) tr_buf_mark(out, 'E', 0, 0);
     tr_buf_add(&raw, u->post.s, u->post.n);
-    if (u->has_main && stage == 2) {
-        tr_buf_printf(&raw, "\nstatic int __goc_main_entry(int argc, char **argv) { (void)argc; (void)argv;"
-                            " return __goc_user_main(%s); }\n"
-                            "int main(int argc, char **argv) { return goc_main(__goc_main_entry, argc, argv); }\n",
-                      u->main_params >= 2 ? "argc, argv" : "");
-    }
+    if (stage == 2) emit_mains(u, &raw);
     expand_chans(u, raw.s ? raw.s : "", raw.n, out);
     free(raw.s);
     free(body.s);
@@ -457,7 +619,7 @@ static char *function_name(tr_unit *u, TSNode fn)
 static tr_colmap *make_colmap(tr_unit *u, tr_buf *out)
 {
     tr_colmap *m = tr_colmap_build(out, u->sp, u->diag->src, u->diag->len, u->opt->in_path);
-    if (u->has_main) tr_colmap_name(m, "__goc_user_main", "main");
+    if (u->nmains) tr_colmap_name(m, "__goc_user_main", "main");
     for (int i = 0; i < u->nctxs; i++) {
         tr_ctx *c = &u->ctxs[i];
         if (!c->is_go) continue;
@@ -494,6 +656,8 @@ static void unit_free(tr_unit *u)
     for (int i = 0; i < u->ndcaps; i++) free(u->dcaps[i].vars);
     free(u->dcaps);
     free(u->go_calls);
+    free(u->mains);
+    free(u->dirs);
     tr_fields_free(u->fields);
     for (int i = 0; i < u->narray_typedefs; i++) free(u->array_typedefs[i]);
     free(u->array_typedefs);
@@ -552,19 +716,19 @@ int tr_translate_mapped(const tr_options *opt, const char *src, size_t len,
     if (diag.errors == prepass_errors) {
         tr_analyze(&u);
         tr_escape(&u, 1);
-        int wrap_main = !opt->is_header;
+        scan_directives(&u);
+        if (!opt->is_header) find_mains(&u, ts_tree_root_node(u.tree));
         if (u.type_questions) {
             tr_buf s1 = { 0 };
-            emit_stage(&u, 1, wrap_main, &s1);
+            emit_stage(&u, 1, &s1);
             tr_clang_types(&u, s1.s, s1.n, &u.types);
             u.types.asked = 1;
             free(s1.s);
             tr_escape(&u, 0);
         }
         if (opt->escape_report) tr_escape_report(&u);
-        u.has_main = 0;
         u.marks = map && !memchr(sp.text, TR_MARK, sp.len);
-        emit_stage(&u, 2, wrap_main, &result);
+        emit_stage(&u, 2, &result);
         if (u.marks) cm = make_colmap(&u, &result);
     }
     ts_tree_delete(u.tree);
