@@ -8,7 +8,10 @@
  *   3. analysis (analyze.c): scopes, contexts, captures
  *   4. stage 1 emission + libclang (types_clang.c) when file-scope thunks
  *      need types or close/len/cap need to know their operand's type
- *   5. stage 2 emission (lower*.c), then chan types respelled as C types
+ *   5. stage 2 emission (lower*.c), then chan types respelled as C types;
+ *      the include of goc_lang.h placed after the file's feature-test
+ *      macros, a main appended for each main ("where <goc_lang.h> goes",
+ *      "main" below)
  *
  * A file with no extension syntax (and no .gh include, no goc_ names) is
  * plain C: it is not parsed at all and passes through behind a #line.
@@ -45,11 +48,6 @@ const TSLanguage *tree_sitter_c(void);
  * the loose token: what is wrong outside a function is not around the
  * constructs inside it.  Channel type names do not count: they are
  * respelled as text wherever they stand. */
-
-static int ident_char(char c)
-{
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 /* The first extension construct spelled in s[a, b), other than a channel
  * type name, or NULL. */
@@ -284,6 +282,11 @@ typedef struct directive {
     size_t nword, narg;
     const char *end;
 } directive;
+
+static int ident_char(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 static directive cut_directive(const char *s, const tr_token *t)
 {
