@@ -405,6 +405,20 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
     ts_tree_cursor_delete(&cur);
 }
 
+/* The function_declarator of function definition fn, or a null node.
+ * Tree-sitter does not expand macros, and its error recovery reads some
+ * macro uses as function definitions without one: `vmcase(OP_MOVE) {` in
+ * a function body, `int CJSON_CDECL main(void) {` at file scope (where
+ * `main` becomes the type and `(void)` the declarator).  Only a definition
+ * with a function_declarator is a function (a context of its own). */
+TSNode tr_fn_declarator(TSNode fn)
+{
+    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
+    while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
+        d = ts_node_child_by_field_name(d, "declarator", 10);
+    return d;
+}
+
 static void walk_function(walk *w, TSNode fn)
 {
     TSNode body = ts_node_child_by_field_name(fn, "body", 4);
@@ -412,10 +426,7 @@ static void walk_function(walk *w, TSNode fn)
     int saved_ctx = w->ctx, saved_scope = w->nscope;
     w->ctx = new_ctx(w, body, 0);
     w->u->ctxs[w->ctx].fn = fn;
-    /* parameters: find the function_declarator */
-    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
-    while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
-        d = ts_node_child_by_field_name(d, "declarator", 10);
+    TSNode d = tr_fn_declarator(fn);
     if (!ts_node_is_null(d)) {
         TSNode params = ts_node_child_by_field_name(d, "parameters", 10);
         uint32_t k = ts_node_named_child_count(params);
@@ -492,7 +503,14 @@ static void walk_node(walk *w, TSNode n)
 {
     const char *t = ts_node_type(n);
     tr_unit *u = w->u;
-    if (!strcmp(t, "function_definition")) { walk_function(w, n); return; }
+    if (!strcmp(t, "function_definition") && !ts_node_is_null(tr_fn_declarator(n))) {
+        walk_function(w, n);
+        return;
+    }
+    /* A misread macro use (tr_fn_declarator) is no function: in a function
+     * body its names are uses of the function's vars and its block one of
+     * the function's blocks; at file scope it is plain C (lower_go.c rejects
+     * go and defer there). */
     if (w->ctx < 0) { walk_children(w, n); return; }
     if (!strcmp(t, "identifier")) { use_ident(w, n); return; }
     if (!strcmp(t, "declaration")) {

@@ -405,19 +405,11 @@ static int fn_is_void(tr_unit *u, TSNode fn)
     return tr_text_is(u, type, "void") && tr_node_is(d, "function_declarator");
 }
 
-static TSNode fn_declarator(TSNode fn)
-{
-    TSNode d = ts_node_child_by_field_name(fn, "declarator", 10);
-    while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
-        d = ts_node_child_by_field_name(d, "declarator", 10);
-    return d;
-}
-
 /* "name(p1, p2)": a call of the function with its own parameters, for
  * __typeof__ of its return type. */
 static void self_call(em *e, TSNode fn, tr_buf *b)
 {
-    TSNode d = fn_declarator(fn);
+    TSNode d = tr_fn_declarator(fn);
     TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
     if (tr_is_main(e->u, ts_node_start_byte(name))) tr_buf_puts(b, "__goc_user_main");
     else { char *s = tr_node_text(e->u, name); tr_buf_puts(b, s); free(s); }
@@ -467,7 +459,7 @@ static int body_recovers(tr_unit *u, TSNode n)
  * that hides it. */
 static char *own_name(em *e, int ctx, TSNode fn)
 {
-    TSNode name = ts_node_child_by_field_name(fn_declarator(fn), "declarator", 10);
+    TSNode name = ts_node_child_by_field_name(tr_fn_declarator(fn), "declarator", 10);
     if (!tr_node_is(name, "identifier")) return NULL;
     if (tr_is_main(e->u, ts_node_start_byte(name))) return strdup("__goc_user_main");
     char *s = tr_node_text(e->u, name);
@@ -592,7 +584,7 @@ static void emit_function(em *e, TSNode fn)
     for (int i = 0; i < e->u->nctxs; i++)
         if (!e->u->ctxs[i].is_go && ts_node_eq(e->u->ctxs[i].fn, fn)) ctx = i;
     if (ctx < 0 || ts_node_is_null(body)) { tr_emit_default(e, fn); return; }
-    TSNode d = fn_declarator(fn);
+    TSNode d = tr_fn_declarator(fn);
     TSNode name = ts_node_child_by_field_name(d, "declarator", 10);
     int is_main = tr_node_is(name, "identifier") && tr_is_main(e->u, ts_node_start_byte(name));
     tr_buf fnbuf = { 0 }, *saved = e->out;

@@ -214,6 +214,7 @@ TSNode tr_call_arg(TSNode call, uint32_t i);        /* comments skipped; null pa
 uint32_t tr_call_nargs(TSNode call);
 TSNode tr_stmt_call(TSNode stmt);                   /* `f(x);` -> the call, else null */
 TSNode tr_declarator_name(TSNode d, int *is_function);
+TSNode tr_fn_declarator(TSNode fn);                 /* null: a misread macro use, no function */
 size_t tr_src_off(tr_unit *u, uint32_t spelled_off);
 
 #endif

@@ -238,7 +238,7 @@ static int local_types(em *e, TSNode go, int emit)
     TSNode scopes[64];
     int ns = 0;
     for (TSNode a = ts_node_parent(go); !ts_node_is_null(a) && ns < 64; a = ts_node_parent(a)) {
-        if (tr_node_is(a, "function_definition")) break;
+        if (tr_node_is(a, "function_definition") && !ts_node_is_null(tr_fn_declarator(a))) break;
         if (tr_node_is(a, "compound_statement") || tr_node_is(a, "case_statement")) scopes[ns++] = a;
     }
     int count = 0;
@@ -346,8 +346,22 @@ static void go_block(em *e, TSNode n, TSNode block)
     free(thunk.s);
 }
 
+/* go and defer need the function around them (its context, analyze.c).
+ * Outside one -- in a file-scope block that tree-sitter could not read as
+ * a function because of a macro in its head -- they are errors: emitted
+ * as plain statements they would run at once. */
+static int outside_function(em *e, TSNode n, const char *what)
+{
+    if (e->ctx >= 0) return 0;
+    tr_err(e, n, "%s outside a function goc can read: a macro in the function's head hides its "
+                 "name or parameters (goc does not expand macros)", what);
+    tr_emit_default(e, n);
+    return 1;
+}
+
 void tr_emit_go(em *e, TSNode n)
 {
+    if (outside_function(e, n, "go statement")) return;
     TSNode stmt = tr_label_body(n);
     if (tr_node_is(stmt, "compound_statement")) { go_block(e, n, stmt); return; }
     TSNode call = tr_stmt_call(stmt);
@@ -453,7 +467,7 @@ void tr_emit_defer(em *e, TSNode n)
     TSNode stmt = tr_label_body(n);
     uint32_t id = ts_node_start_byte(n);
     tr_buf *o = e->out;
-    if (e->ctx < 0) { tr_emit_default(e, stmt); return; }
+    if (outside_function(e, n, "defer statement")) return;
     if (tr_node_is(stmt, "compound_statement")) { defer_block(e, stmt, id); return; }
     TSNode call = tr_stmt_call(stmt);
     if (ts_node_is_null(call)) {
