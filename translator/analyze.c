@@ -248,6 +248,7 @@ static int array_typedef(tr_unit *u, TSNode type)
 
 void tr_collect_array_typedefs(tr_unit *u, TSNode n)
 {
+    tr_where_at(ts_node_start_byte(n));
     if (tr_node_is(n, "type_definition")) {
         uint32_t k = ts_node_named_child_count(n);
         for (uint32_t i = 0; i < k; i++) {
@@ -502,6 +503,7 @@ static void new_object(walk *w, TSNode call)
 static void walk_node(walk *w, TSNode n)
 {
     const char *t = ts_node_type(n);
+    tr_where_at(ts_node_start_byte(n));
     tr_unit *u = w->u;
     if (!strcmp(t, "function_definition") && !ts_node_is_null(tr_fn_declarator(n))) {
         walk_function(w, n);

@@ -25,4 +25,16 @@ void tr_error(tr_diag *d, size_t off, const char *fmt, ...)
 void tr_note(tr_diag *d, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Where the translator is, for the report of its own crash (crash.c;
+ * tr_crash_report in translate.h).  tr_where_unit starts a unit (NULL: the
+ * translation ended); offsets are source offsets until tr_where_spelled
+ * gives the pre-pass's map, spelled offsets after it.  tr_where_at is
+ * cheap enough to call for every node a pass visits. */
+struct tr_spelled;
+extern _Thread_local size_t tr_where_off;
+void tr_where_unit(const tr_diag *d);
+void tr_where_spelled(const struct tr_spelled *sp);
+void tr_where_phase(const char *phase);   /* a string literal: "analysis", ... */
+static inline void tr_where_at(size_t off) { tr_where_off = off; }
+
 #endif

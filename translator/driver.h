@@ -145,7 +145,8 @@ void tr_driver_cleanup_register(const char *path);
  * paths; safe to call more than once.  Installed with atexit by main. */
 void tr_driver_cleanup(void);
 /* SIGINT, SIGTERM, SIGHUP, SIGPIPE: stop the children, clean up, die by the
- * signal. */
+ * signal.  SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT (goc's own crash): the
+ * same after an internal-error report (tr_crash_report). */
 void tr_driver_install_signal_handlers(void);
 
 /* Starts argv[0] (found in PATH); prints the command first under -x. */

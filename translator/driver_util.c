@@ -13,7 +13,10 @@
  * cleanup), then unlinks/rmdirs the registered paths newest first — unlink,
  * rmdir, kill and waitpid are async-signal-safe — and dies by the signal.
  * The registry and the child table are only changed with those signals
- * blocked, so the handler never sees them half-updated.
+ * blocked, so the handler never sees them half-updated.  A fault or abort
+ * in goc itself (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT: a translator
+ * bug) is reported, at the .gc position the translator was at when there
+ * is one (crash.c), then cleaned up the same way.
  *
  * Children run with posix_spawnp, never system(): no shell re-parses paths.
  *
@@ -23,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include "driver.h"
+#include "translate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -497,17 +501,65 @@ void tr_driver_cleanup(void)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-static void on_terminating_signal(int sig)
+/* Sends sig to the running children, waits for them, removes the
+ * registered paths and dies by signal `die` (async-signal-safe). */
+static void stop_and_die(int sig, int die)
 {
     for (size_t i = 0; i < sizeof children / sizeof *children; i++)
         if (children[i] > 0)
-            kill(children[i], sig == SIGPIPE ? SIGTERM : sig);
+            kill(children[i], sig);
     for (size_t i = 0; i < sizeof children / sizeof *children; i++)
         if (children[i] > 0)
             waitpid(children[i], NULL, 0);
     remove_registered();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    signal(die, SIG_DFL);
+    raise(die);
+}
+
+static void on_terminating_signal(int sig)
+{
+    stop_and_die(sig == SIGPIPE ? SIGTERM : sig, sig);
+}
+
+/* A fault or an abort in goc itself: a translator bug, most likely.  The
+ * report names the .gc position the translator was at (crash.c), else
+ * just the signal; then the cleanup as for a terminating signal, so that
+ * no work directory stays behind.  The handler runs on its own stack (a
+ * runaway recursion has used up the normal one) and only once
+ * (SA_RESETHAND: a fault inside it kills at once). */
+static const struct {
+    int sig;
+    const char *name;
+} fatal_signals[] = {
+    {SIGSEGV, "SIGSEGV"}, {SIGBUS, "SIGBUS"}, {SIGILL, "SIGILL"}, {SIGFPE, "SIGFPE"}, {SIGABRT, "SIGABRT"},
+};
+
+static void on_fatal_signal(int sig)
+{
+    const char *name = "a fatal signal";
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        if (fatal_signals[i].sig == sig)
+            name = fatal_signals[i].name;
+    if (!tr_crash_report(STDERR_FILENO, name)) {
+        static const char head[] = "goc: internal error: ";
+        static const char tail[] = "; please report it\n";
+        (void)!write(STDERR_FILENO, head, sizeof head - 1);
+        (void)!write(STDERR_FILENO, name, strlen(name));
+        (void)!write(STDERR_FILENO, tail, sizeof tail - 1);
+    }
+    stop_and_die(SIGTERM, sig);
+}
+
+static void install_fatal_handlers(const struct sigaction *terminating)
+{
+    static char alternate_stack[64 * 1024];
+    stack_t ss = {.ss_sp = alternate_stack, .ss_size = sizeof alternate_stack};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = *terminating;
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        sigaction(fatal_signals[i].sig, &sa, NULL);
 }
 
 void tr_driver_install_signal_handlers(void)
@@ -524,6 +576,7 @@ void tr_driver_install_signal_handlers(void)
             continue;
         sigaction(cleanup_signals[i], &sa, NULL);
     }
+    install_fatal_handlers(&sa);
 }
 
 /* ===================================================================== */

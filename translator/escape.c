@@ -668,6 +668,7 @@ static void macro_args(esc *s, TSNode n)
 static void walk(esc *s, TSNode n)
 {
     if (ts_node_is_null(n)) return;
+    tr_where_at(ts_node_start_byte(n));
     tr_unit *u = s->u;
     const char *t = ts_node_type(n);
     if (!strcmp(t, "identifier")) {

@@ -669,6 +669,7 @@ static void emit_label(em *e, TSNode n)
 void tr_emit(em *e, TSNode n)
 {
     const char *t = ts_node_type(n);
+    tr_where_at(ts_node_start_byte(n));
     if (ts_node_child_count(n) == 0) {
         if (!strcmp(t, "identifier")) emit_ident(e, n);
         else copy(e, ts_node_start_byte(n), ts_node_end_byte(n));

@@ -138,6 +138,8 @@ typedef struct tr_unit {
     size_t ndirs;
     size_t goc_lang_at;       /* where the output includes goc_lang.h (translate.c) */
     int marks;                /* stage 2: column marks in the output (colmap.c) */
+    int crash_test;           /* GOC_TEST_TRANSLATOR_CRASH: crash at the first go statement
+                                 of stage 2 (tests of the crash report, crash.c) */
 } tr_unit;
 
 /* analyze.c */

@@ -4,6 +4,7 @@
  */
 #include "emit.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,7 @@ static int outside_function(em *e, TSNode n, const char *what)
 void tr_emit_go(em *e, TSNode n)
 {
     if (outside_function(e, n, "go statement")) return;
+    if (e->u->crash_test && e->report) raise(SIGSEGV);
     TSNode stmt = tr_label_body(n);
     if (tr_node_is(stmt, "compound_statement")) { go_block(e, n, stmt); return; }
     TSNode call = tr_stmt_call(stmt);

@@ -610,6 +610,7 @@ static void scan(pp *p)
     for (size_t i = 0; i < p->n; i++) {
         if (p->consumed[i]) continue;
         tr_token *t = &p->t[i];
+        tr_where_at(t->start);
         if (t->kind == TK_DIRECTIVE) {
             check_define(p, i);
             const char *s = p->s + t->start;

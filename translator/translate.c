@@ -15,6 +15,9 @@
  *
  * A file with no extension syntax (and no .gh include, no goc_ names) is
  * plain C: it is not parsed at all and passes through behind a #line.
+ *
+ * Each pass notes its name and the node it is at (tr_where_*, crash.c),
+ * so that a crash of the translator is still reported at a position.
  */
 #include "emit.h"
 #include "lex.h"
@@ -185,6 +188,7 @@ static void check_error_node(tr_unit *u, TSNode n, int in_fn)
  * constructs outside any function, in the tree under n. */
 static void check_tree(tr_unit *u, TSNode n, int in_fn, TSNode err)
 {
+    tr_where_at(ts_node_start_byte(n));
     if (!ts_node_has_error(n)) {
         if (!in_fn) check_stray(u, n, err);
         return;
@@ -644,6 +648,37 @@ static tr_colmap *make_colmap(tr_unit *u, tr_buf *out)
     return m;
 }
 
+/* Analyses and lowers a parsed unit into *result; with cm, a column map
+ * of it. */
+static void translate_unit(tr_unit *u, tr_colmap **cm, tr_buf *result)
+{
+    const tr_options *opt = u->opt;
+    tr_where_phase("analysis");
+    tr_analyze(u);
+    tr_where_phase("escape analysis");
+    tr_escape(u, 1);
+    tr_where_phase("directives");
+    scan_directives(u);
+    if (!opt->is_header) find_mains(u, ts_tree_root_node(u->tree));
+    if (u->type_questions) {
+        tr_buf s1 = { 0 };
+        tr_where_phase("lowering (stage 1)");
+        emit_stage(u, 1, &s1);
+        tr_where_phase("type queries (libclang)");
+        tr_clang_types(u, s1.s, s1.n, &u->types);
+        u->types.asked = 1;
+        free(s1.s);
+        tr_where_phase("escape analysis");
+        tr_escape(u, 0);
+    }
+    if (opt->escape_report) tr_escape_report(u);
+    u->marks = cm && !memchr(u->sp->text, TR_MARK, u->sp->len);
+    u->crash_test = getenv("GOC_TEST_TRANSLATOR_CRASH") != NULL;
+    tr_where_phase("lowering");
+    emit_stage(u, 2, result);
+    if (u->marks) *cm = make_colmap(u, result);
+}
+
 static void passthrough(const tr_options *o, const char *src, size_t len, tr_buf *out)
 {
     tr_buf_puts(out, "#line 1 ");
@@ -697,7 +732,10 @@ int tr_translate_mapped(const tr_options *opt, const char *src, size_t len,
     tr_spelled sp;
     *out = NULL;
     *out_len = 0;
-    if (tr_prepass(&diag, src, len, &sp) < 0) {
+    tr_where_unit(&diag);
+    int prepassed = tr_prepass(&diag, src, len, &sp);
+    tr_where_unit(NULL);
+    if (prepassed < 0) {
         tr_spelled_free(&sp);
         return diag.errors ? diag.errors : 1;
     }
@@ -711,29 +749,16 @@ int tr_translate_mapped(const tr_options *opt, const char *src, size_t len,
         return 0;
     }
     tr_unit u = { .opt = opt, .diag = &diag, .sp = &sp, .s = sp.text };
+    tr_where_unit(&diag);
+    tr_where_spelled(&sp);
+    tr_where_phase("parse");
     TSParser *parser = ts_parser_new();
     ts_parser_set_language(parser, tree_sitter_c());
     u.tree = ts_parser_parse_string(parser, NULL, sp.text, (uint32_t)sp.len);
     int prepass_errors = diag.errors;
     check_tree(&u, ts_tree_root_node(u.tree), 0, (TSNode){ 0 });
-    if (diag.errors == prepass_errors) {
-        tr_analyze(&u);
-        tr_escape(&u, 1);
-        scan_directives(&u);
-        if (!opt->is_header) find_mains(&u, ts_tree_root_node(u.tree));
-        if (u.type_questions) {
-            tr_buf s1 = { 0 };
-            emit_stage(&u, 1, &s1);
-            tr_clang_types(&u, s1.s, s1.n, &u.types);
-            u.types.asked = 1;
-            free(s1.s);
-            tr_escape(&u, 0);
-        }
-        if (opt->escape_report) tr_escape_report(&u);
-        u.marks = map && !memchr(sp.text, TR_MARK, sp.len);
-        emit_stage(&u, 2, &result);
-        if (u.marks) cm = make_colmap(&u, &result);
-    }
+    if (diag.errors == prepass_errors) translate_unit(&u, map ? &cm : NULL, &result);
+    tr_where_unit(NULL);
     ts_tree_delete(u.tree);
     ts_parser_delete(parser);
     unit_free(&u);

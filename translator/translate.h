@@ -30,6 +30,13 @@ typedef struct tr_options {
 int tr_translate(const tr_options *opt, const char *src, size_t len,
                  char **out, size_t *out_len);
 
+/* An internal error: when a translation is under way on this thread,
+ * writes `FILE:LINE:COL: internal error: the translator crashed here
+ * (WHAT, in the PASS)` and the source line to fd, and returns 1; else 0.
+ * Async-signal-safe (write(2) only): the goc command calls it from its
+ * handler of fatal signals, WHAT naming the signal. */
+int tr_crash_report(int fd, const char *what);
+
 /* ---- column map ----------------------------------------------------------
  *
  * The output keeps the source's lines (one #line 1, and a #line before each
