@@ -578,8 +578,10 @@ static void check_define(pp *p, size_t i)
         const char *w = NULL;
         tr_token *t = &sub.v[k], *u = &sub.v[k + 1];
         if (t->kind != TK_IDENT) continue;
-        if (tr_tok_is(body, t, "chan") && (u->kind == TK_IDENT || tr_tok_is(body, u, "<-") ||
-                                           tr_tok_is(body, u, "(")))
+        int tag = k > 0 && (tr_tok_is(body, &sub.v[k - 1], "struct") || tr_tok_is(body, &sub.v[k - 1], "union") ||
+                            tr_tok_is(body, &sub.v[k - 1], "enum"));
+        if (tr_tok_is(body, t, "chan") && !tag && (u->kind == TK_IDENT || tr_tok_is(body, u, "<-") ||
+                                                   tr_tok_is(body, u, "(")))
             w = "chan type";
         else if (tr_tok_is(body, t, "select") && tr_tok_is(body, u, "{"))
             w = "select statement";
@@ -604,6 +606,13 @@ static int member(pp *p, size_t i)
     return i > 0 && (is(p, i - 1, "->") || is(p, i - 1, "."));
 }
 
+/* `chan` at i is a tag (`struct chan`, `union chan`, `enum chan`) or a
+ * member (`s.chan`): a name, never the keyword. */
+static int chan_is_name(pp *p, size_t i)
+{
+    return member(p, i) || (i > 0 && (is(p, i - 1, "struct") || is(p, i - 1, "union") || is(p, i - 1, "enum")));
+}
+
 static void scan(pp *p)
 {
     int select_depth[64], nsel = 0, depth = 0;
@@ -623,7 +632,7 @@ static void scan(pp *p)
             depth--;
             if (nsel && select_depth[nsel - 1] == depth) nsel--;
         }
-        if (is(p, i, "chan") && !p->chan_typedef && chan_is_type(p, i)) {
+        if (is(p, i, "chan") && !p->chan_typedef && !chan_is_name(p, i) && chan_is_type(p, i)) {
             int id;
             size_t e = parse_chan(p, i, &id);
             char *name = xstrdup_fmt("__goc_chan_%d ", id);
