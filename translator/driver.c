@@ -207,6 +207,26 @@ char *tr_driver_runtime_library(const tr_driver_config *cfg, tr_driver_sanitizer
     return path;
 }
 
+/* `-x LANG` (or `-xLANG`) makes the compiler read every later input as
+ * LANG, the libraries goc appends after the user's arguments too: `goc cc
+ * -x c conftest.c` (configure scripts do it) compiled libgoc.a as C.
+ * `-x none` before them restores the choice by suffix. */
+void tr_driver_add_runtime(const tr_driver_config *cfg, tr_driver_sanitizer san,
+                           const tr_driver_list *args, tr_driver_list *argv)
+{
+    bool language = false;
+    for (int i = 0; i < args->count; i++)
+        language = language || strncmp(args->items[i], "-x", 2) == 0;
+    if (language) {
+        tr_driver_list_add(argv, "-x");
+        tr_driver_list_add(argv, "none");
+    }
+    char *library = tr_driver_runtime_library(cfg, san);
+    tr_driver_list_add(argv, library);
+    tr_driver_list_add(argv, "-lpthread");
+    free(library);
+}
+
 void tr_driver_sanitizer_flags(tr_driver_sanitizer san, bool with_defines, tr_driver_list *argv)
 {
     if (san == TR_DRIVER_SANITIZE_THREAD) {

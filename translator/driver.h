@@ -74,6 +74,11 @@ bool tr_driver_cc_is_clang(tr_driver_config *cfg);
 char *tr_driver_runtime_library(const tr_driver_config *cfg, tr_driver_sanitizer san);
 /* Appends the compile flags (with_defines) or link flags of a flavour. */
 void tr_driver_sanitizer_flags(tr_driver_sanitizer san, bool with_defines, tr_driver_list *argv);
+/* Appends the runtime library of a flavour and -lpthread, the last inputs
+ * of a link whose user arguments are args (preceded by `-x none` when
+ * those set a language). */
+void tr_driver_add_runtime(const tr_driver_config *cfg, tr_driver_sanitizer san,
+                           const tr_driver_list *args, tr_driver_list *argv);
 
 /* ===================================================================== */
 /* Lists, strings, paths and files (driver_util.c)                       */

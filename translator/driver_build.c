@@ -275,7 +275,6 @@ static int compile_all(tr_driver_config *cfg, const tr_driver_build *build,
 static int link_all(tr_driver_config *cfg, const tr_driver_build *build,
                     tr_driver_sanitizer san, const tr_driver_list *objects)
 {
-    char *library = tr_driver_runtime_library(cfg, build->sanitizer);
     char *temporary = tr_driver_temporary_beside(build->output);
     tr_driver_list argv = {0};
     tr_driver_list_append(&argv, &cfg->cc);
@@ -284,14 +283,12 @@ static int link_all(tr_driver_config *cfg, const tr_driver_build *build,
     tr_driver_list_add(&argv, temporary);
     tr_driver_list_append(&argv, objects);
     tr_driver_list_append(&argv, &build->cc_flags);
-    tr_driver_list_add(&argv, library);
-    tr_driver_list_add(&argv, "-lpthread");
+    tr_driver_add_runtime(cfg, build->sanitizer, &build->cc_flags, &argv);
     int status = tr_driver_run(cfg, &argv);
     if (status == 0)
         tr_driver_install(temporary, build->output);
     tr_driver_list_free(&argv);
     free(temporary);
-    free(library);
     return status;
 }
 

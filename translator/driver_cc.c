@@ -15,7 +15,7 @@
  *   - a command that links (inputs, and none of -c -S -E -M -MM
  *     -fsyntax-only) gets the runtime library and -lpthread at the end, the
  *     sanitizer variant when -fsanitize=thread or =address is among the
- *     arguments;
+ *     arguments, after `-x none` when a -x among them set a language;
  *   - a dependency file written for a .gc (-MD, -MMD, -MF, as make and CMake
  *     use them) names the .gc and its .gh headers, not their translations,
  *     which are gone when goc exits: goc rewrites it after the compiler.
@@ -172,12 +172,8 @@ static void build_command(tr_driver_config *cfg, cc_command *cmd, tr_driver_list
     }
     tr_driver_list_append(argv, &cmd->args);
     add_object_name(cmd, argv);
-    if (links(cmd)) {
-        char *library = tr_driver_runtime_library(cfg, cmd->sanitizer);
-        tr_driver_list_add(argv, library);
-        tr_driver_list_add(argv, "-lpthread");
-        free(library);
-    }
+    if (links(cmd))
+        tr_driver_add_runtime(cfg, cmd->sanitizer, &cmd->args, argv);
 }
 
 /* ===================================================================== */
