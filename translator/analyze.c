@@ -10,9 +10,37 @@
  * var's type (enum var_shape) and its block, and makes a VAR_NEW object for
  * each goc_new call.  Whether a var is boxed, copied or left alone is
  * escape.c's decision.
+ *
+ * Misread code.  Tree-sitter does not expand macros, so it misreads code
+ * around many macro uses: ERROR nodes, a statement read as a declaration
+ * (`put(cast(State *, 0), p, 42);` declares `cast`, with a parameter of
+ * type `p`), a cast read for a parenthesised name.  A boxed var is used
+ * through its box everywhere, so every token that may name it must be
+ * found there too, or the code reads and writes the stale local:
+ *   - in an ERROR node, an expression or a statement that holds an error,
+ *     a declaration with an error in its declarators (which declares
+ *     nothing: misread_declaration), and the head of a function
+ *     definition without a function declarator (`vmcase(OP_MOVE) {`,
+ *     tr_fn_declarator), every identifier and type_identifier is a use,
+ *     unless it follows `.`, `->`, `struct`, `union`, `enum` or `goto` (a
+ *     member, a tag, a label);
+ *   - anywhere, a type_identifier that names a var in scope is that var:
+ *     C hides a typedef name in the scope of a var of the same name, and a
+ *     typedef declared in the function hides the var in turn (it is
+ *     recorded as a VAR_CONST, a name that only shadows).
+ * A var named in misread code is marked misread: that code may assign it
+ * or take its address, so escape.c never copies it, and lets the
+ * addresses such vars hold, and theirs where `&` stands before them
+ * (misread_addr), flow between them.  Names inside macro bodies are
+ * macros.c's concern.
+ * Rejected: never boxing a var named in misread code (a go block sharing
+ * it would then fail to translate; in macro-heavy C such as Lua's most
+ * would); renaming every token of the var's name in its range (members,
+ * tags and labels of that name would be renamed too).
  */
 #include "lower.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +50,7 @@ typedef struct walk {
     int *scope;       /* var indices, innermost last */
     int nscope, cap;
     int ctx;
+    int misread;      /* inside misread code (depth) */
 } walk;
 
 int tr_node_is(TSNode n, const char *type)
@@ -179,7 +208,8 @@ static void capture(tr_unit *u, int ctx, int var)
     u->vars[var].cap_go = 1;
 }
 
-static void use_ident(walk *w, TSNode n)
+/* Resolves the name at n in the scopes; returns the var or -1. */
+static int use_ident(walk *w, TSNode n)
 {
     tr_unit *u = w->u;
     size_t a = ts_node_start_byte(n), len = ts_node_end_byte(n) - a;
@@ -191,9 +221,45 @@ static void use_ident(walk *w, TSNode n)
             if (v->ctx != w->ctx && v->ctx >= 0 && u->ctxs[w->ctx].top == u->ctxs[v->ctx].top &&
                 v->kind != VAR_CONST)
                 capture(u, w->ctx, w->scope[i]);
-            return;
+            return w->scope[i];
         }
     }
+    return -1;
+}
+
+/* Whether the name at n follows `.`, `->`, `struct`, `union`, `enum` or
+ * `goto`: a member, a tag or a label, never a var. */
+static int names_no_var(tr_unit *u, TSNode n)
+{
+    static const char *const words[] = { "struct", "union", "enum", "goto", NULL };
+    uint32_t i = ts_node_start_byte(n);
+    while (i > 0 && isspace((unsigned char)u->s[i - 1])) i--;
+    if (i > 0 && u->s[i - 1] == '.') return 1;
+    if (i > 1 && u->s[i - 1] == '>' && u->s[i - 2] == '-') return 1;
+    uint32_t end = i;
+    while (i > 0 && (isalnum((unsigned char)u->s[i - 1]) || u->s[i - 1] == '_')) i--;
+    for (int k = 0; words[k]; k++)
+        if (strlen(words[k]) == end - i && !memcmp(u->s + i, words[k], end - i)) return 1;
+    return 0;
+}
+
+/* Whether `&` (not `&&`) comes right before the name at n. */
+static int after_ampersand(tr_unit *u, TSNode n)
+{
+    uint32_t i = ts_node_start_byte(n);
+    while (i > 0 && isspace((unsigned char)u->s[i - 1])) i--;
+    return i > 0 && u->s[i - 1] == '&' && (i < 2 || u->s[i - 2] != '&');
+}
+
+/* An identifier, or a type_identifier (is_type), as a use: see "Misread
+ * code" above. */
+static void use_name(walk *w, TSNode n, int is_type)
+{
+    if ((w->misread || is_type) && names_no_var(w->u, n)) return;
+    int v = use_ident(w, n);
+    if (v < 0 || !(w->misread || is_type) || w->u->vars[v].kind == VAR_CONST) return;
+    w->u->vars[v].misread = 1;
+    if (after_ampersand(w->u, n)) w->u->vars[v].misread_addr = 1;
 }
 
 /* The identifier a declarator declares (NULL node for abstract ones). */
@@ -362,6 +428,72 @@ static void walk_children(walk *w, TSNode n)
         walk_node(w, ts_node_child(n, i));
 }
 
+/* The expressions in declarator d: array sizes at every level
+ * (`int m[n][k]`), which may use earlier vars.  A function declarator's
+ * parameters are names of their own (prototype scope). */
+static void walk_declarator(walk *w, TSNode d)
+{
+    while (!ts_node_is_null(d) && !tr_node_is(d, "identifier") && !tr_node_is(d, "type_identifier")) {
+        if (tr_node_is(d, "array_declarator")) {
+            TSNode size = ts_node_child_by_field_name(d, "size", 4);
+            if (!ts_node_is_null(size)) walk_node(w, size);
+        }
+        d = tr_node_is(d, "parenthesized_declarator") ? ts_node_named_child(d, 0)
+                                                      : ts_node_child_by_field_name(d, "declarator", 10);
+    }
+}
+
+/* A declaration whose declarators hold an error (tree-sitter's recovery
+ * from a macro call it read as one: `put(cast(State *, 0), p, 42);`) is
+ * misread code and declares nothing.  An error only in the type or in an
+ * initialiser leaves its names declared. */
+static int misread_declaration(TSNode decl)
+{
+    if (!ts_node_has_error(decl)) return 0;
+    TSTreeCursor cur = ts_tree_cursor_new(decl);
+    int misread = 0;
+    if (ts_tree_cursor_goto_first_child(&cur)) do {
+        TSNode c = ts_tree_cursor_current_node(&cur);
+        const char *f = ts_tree_cursor_current_field_name(&cur);
+        if (f && !strcmp(f, "type")) continue;
+        if (tr_node_is(c, "init_declarator")) c = ts_node_child_by_field_name(c, "declarator", 10);
+        misread = !ts_node_is_null(c) && ts_node_has_error(c);
+    } while (!misread && ts_tree_cursor_goto_next_sibling(&cur));
+    ts_tree_cursor_delete(&cur);
+    return misread;
+}
+
+/* Nodes that hold statements or declarations: an error inside one is the
+ * error of a part of it. */
+static int holds_statements(const char *t)
+{
+    static const char *const kinds[] = { "translation_unit", "function_definition", "compound_statement",
+        "if_statement", "else_clause", "while_statement", "do_statement", "for_statement",
+        "switch_statement", "case_statement", "labeled_statement", "declaration", "type_definition",
+        "preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else", NULL };
+    for (int i = 0; kinds[i]; i++)
+        if (!strcmp(t, kinds[i])) return 1;
+    return 0;
+}
+
+/* Whether n is misread code as a whole: an ERROR node, a declaration that
+ * misread_declaration rejects, or an expression or statement holding an
+ * error (`SET(unsigned int, n, 2);`, where a macro may assign n; `UPTO(i,
+ * 3) {`, read as a call missing its `;`, then a block). */
+static int misread(TSNode n, const char *t)
+{
+    if (!ts_node_has_error(n)) return 0;
+    if (!strcmp(t, "declaration")) return misread_declaration(n);
+    return !strcmp(t, "ERROR") || !holds_statements(t);
+}
+
+static void walk_misread(walk *w, TSNode n)
+{
+    w->misread++;
+    walk_children(w, n);
+    w->misread--;
+}
+
 static void declare(walk *w, TSNode decl, enum var_kind kind)
 {
     TSTreeCursor cur = ts_tree_cursor_new(decl);
@@ -381,11 +513,7 @@ static void declare(walk *w, TSNode decl, enum var_kind kind)
         }
         int is_fn = 0;
         TSNode name = tr_declarator_name(d, &is_fn);
-        /* array sizes may use earlier vars */
-        if (tr_node_is(d, "array_declarator")) {
-            TSNode size = ts_node_child_by_field_name(d, "size", 4);
-            if (!ts_node_is_null(size)) walk_node(w, size);
-        }
+        walk_declarator(w, d);
         if (!ts_node_is_null(name) && !is_fn) {
             char *s = tr_node_text(w->u, name);
             int v = new_var(w, s, kind);
@@ -418,6 +546,46 @@ TSNode tr_fn_declarator(TSNode fn)
     while (!ts_node_is_null(d) && !tr_node_is(d, "function_declarator"))
         d = ts_node_child_by_field_name(d, "declarator", 10);
     return d;
+}
+
+/* A typedef in a function: its names hide vars of the same name for the
+ * rest of their block (VAR_CONST entries, which only shadow). */
+static void declare_typedef(walk *w, TSNode n)
+{
+    TSTreeCursor cur = ts_tree_cursor_new(n);
+    if (ts_tree_cursor_goto_first_child(&cur)) do {
+        TSNode c = ts_tree_cursor_current_node(&cur);
+        const char *f = ts_tree_cursor_current_field_name(&cur);
+        if (!f || strcmp(f, "declarator")) {
+            if (ts_node_is_named(c)) walk_node(w, c);
+            continue;
+        }
+        walk_declarator(w, c);
+        while (!ts_node_is_null(c) && !tr_node_is(c, "type_identifier"))
+            c = tr_node_is(c, "parenthesized_declarator") ? ts_node_named_child(c, 0)
+                                                          : ts_node_child_by_field_name(c, "declarator", 10);
+        if (ts_node_is_null(c)) continue;
+        char *name = tr_node_text(w->u, c);
+        int v = new_var(w, name, VAR_CONST);
+        free(name);
+        w->u->vars[v].pos = ts_node_start_byte(c);
+    } while (ts_tree_cursor_goto_next_sibling(&cur));
+    ts_tree_cursor_delete(&cur);
+}
+
+/* A function definition without a function declarator in a function
+ * body (tr_fn_declarator): its head is misread code, its body one of the
+ * function's blocks. */
+static void walk_misread_function(walk *w, TSNode n)
+{
+    TSNode body = ts_node_child_by_field_name(n, "body", 4);
+    for (uint32_t i = 0, k = ts_node_child_count(n); i < k; i++) {
+        TSNode c = ts_node_child(n, i);
+        if (ts_node_eq(c, body)) { walk_node(w, c); continue; }
+        w->misread++;
+        walk_node(w, c);
+        w->misread--;
+    }
 }
 
 static void walk_function(walk *w, TSNode fn)
@@ -514,7 +682,11 @@ static void walk_node(walk *w, TSNode n)
      * the function's blocks; at file scope it is plain C (lower_go.c rejects
      * go and defer there). */
     if (w->ctx < 0) { walk_children(w, n); return; }
-    if (!strcmp(t, "identifier")) { use_ident(w, n); return; }
+    if (!strcmp(t, "identifier")) { use_name(w, n, 0); return; }
+    if (!strcmp(t, "type_identifier")) { use_name(w, n, 1); return; }
+    if (misread(n, t)) { walk_misread(w, n); return; }
+    if (!strcmp(t, "function_definition")) { walk_misread_function(w, n); return; }
+    if (!strcmp(t, "type_definition")) { declare_typedef(w, n); return; }
     if (!strcmp(t, "declaration")) {
         size_t before = (size_t)u->nvars;
         declare(w, n, VAR_DECL);
@@ -555,7 +727,7 @@ static void walk_node(walk *w, TSNode n)
                     tr_text_is(u, ts_node_child_by_field_name(cond, "function", 8), "__goc_range");
         if (range) walk_node(w, cond);
         size_t before = (size_t)u->nvars;
-        if (tr_node_is(init, "declaration"))
+        if (tr_node_is(init, "declaration") && !misread_declaration(init))
             declare(w, init, range ? VAR_RANGE : VAR_FOR);
         else if (!ts_node_is_null(init))
             walk_node(w, init);
@@ -620,8 +792,9 @@ static void walk_node(walk *w, TSNode n)
             (tr_text_is(u, f, "close") || tr_text_is(u, f, "len") || tr_text_is(u, f, "cap")))
             u->type_questions++;
     }
-    if (!strcmp(t, "field_expression")) {
-        walk_node(w, ts_node_child_by_field_name(n, "argument", 8));
+    if (!strcmp(t, "field_expression")) {   /* not the field name */
+        TSNode argument = ts_node_child_by_field_name(n, "argument", 8);
+        if (!ts_node_is_null(argument)) walk_node(w, argument);
         return;
     }
     walk_children(w, n);

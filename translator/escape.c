@@ -41,8 +41,9 @@
  *     a declaration that runs again (in a loop) makes a fresh box;
  *   - a var used by a go block is copied into the goroutine when it is a
  *     scalar, pointer or channel never assigned after its declaration,
- *     never address-taken and never passed to a function-like macro
- *     (libclang lists the macros; nothing can observe the copy), else boxed;
+ *     never address-taken, never passed to a function-like macro
+ *     (libclang lists the macros) and never named in code tree-sitter
+ *     misread (analyze.c) -- nothing can observe the copy -- else boxed;
  *     a `for` variable's own update clause does not count (Go 1.22: each
  *     iteration has its own variable, the update writes the next one);
  *   - a deferred block that uses a var of a nested block (its slot is dead
@@ -572,7 +573,7 @@ static int in_ctx_body(esc *s, tr_var *x)
 /* The first pass notes which vars of nested blocks a deferred block uses. */
 static void defer_uses(esc *s, TSNode block, TSNode n, tr_dcap *dc)
 {
-    if (tr_node_is(n, "identifier")) {
+    if (tr_node_is(n, "identifier") || tr_node_is(n, "type_identifier")) {   /* a use (analyze.c) */
         int l = local(s, n);
         if (l < 0) return;
         tr_var *x = var(s, l);
@@ -671,7 +672,7 @@ static void walk(esc *s, TSNode n)
     tr_where_at(ts_node_start_byte(n));
     tr_unit *u = s->u;
     const char *t = ts_node_type(n);
-    if (!strcmp(t, "identifier")) {
+    if (!strcmp(t, "identifier") || !strcmp(t, "type_identifier")) {   /* a use, if analyze.c found one */
         int l = local(s, n);
         if (l >= 0 && var(s, l)->ctx != s->ctx && var(s, l)->kind != VAR_NEW) {   /* captured */
             word *a = row_new(s);
@@ -760,7 +761,8 @@ static void walk(esc *s, TSNode n)
 static int copyable(tr_var *x)
 {
     return (x->shape == SHAPE_SCALAR || x->shape == SHAPE_POINTER || x->shape == SHAPE_CHAN) &&
-           !x->assigned && !x->addr && !x->macro_arg && !x->escapes && x->kind != VAR_CASE;
+           !x->assigned && !x->addr && !x->macro_arg && !x->misread && !x->escapes &&
+           x->kind != VAR_CASE;
 }
 
 /* A goc_new object stays in its block when no var outside the block, and
@@ -797,6 +799,32 @@ static void decide(esc *s)
         if (var(s, l)->kind == VAR_NEW) var(s, l)->escapes = s->has_goto || new_escapes(s, l);
 }
 
+/* Code tree-sitter misread (analyze.c) may store an address that a var
+ * it names holds, or the address of one it names after a `&`, in any of
+ * them: all of that flows into each (a sink when one is captured from an
+ * enclosing context, flow_into).  Like a macro call's, its other effects
+ * are not modelled: a store of an address into a global, or of a var's
+ * address that it takes inside a macro. */
+static void misread_flows(esc *s)
+{
+    word *a = row_new(s);
+    int any = 0;
+    for (int l = 0; l < s->n; l++)
+        if (var(s, l)->misread && var(s, l)->kind != VAR_NEW) {
+            if (var(s, l)->misread_addr) add(a, l);
+            for (int i = 0; i < s->words; i++) a[i] |= ROW(s, l)[i];
+            any = 1;
+        }
+    for (int l = 0; any && l < s->n; l++)
+        if (var(s, l)->misread && var(s, l)->kind != VAR_NEW) {
+            int saved = s->ctx;
+            s->ctx = var(s, l)->ctx;   /* the var's own context: not a capture */
+            flow_into(s, l, a);
+            s->ctx = saved;
+        }
+    free(a);
+}
+
 /* A goto may re-enter a block without leaving it: the same compound
  * literal would then serve two goc_new calls. */
 static int has_goto(TSNode n)
@@ -821,6 +849,7 @@ static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
     do {
         s.changed = 0;
         walk(&s, body);
+        misread_flows(&s);
         s.first = 0;
         close_over(&s, s.escapes);   /* what an escaping object holds escapes */
     } while (s.changed);

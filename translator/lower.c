@@ -671,7 +671,7 @@ void tr_emit(em *e, TSNode n)
     const char *t = ts_node_type(n);
     tr_where_at(ts_node_start_byte(n));
     if (ts_node_child_count(n) == 0) {
-        if (!strcmp(t, "identifier")) emit_ident(e, n);
+        if (!strcmp(t, "identifier") || !strcmp(t, "type_identifier")) emit_ident(e, n);   /* analyze.c */
         else copy(e, ts_node_start_byte(n), ts_node_end_byte(n));
         return;
     }

@@ -37,8 +37,8 @@ void tr_buf_c_string(tr_buf *b, const char *s);
 
 /* VAR_NEW is not a variable but a goc_new(T) call: an object the escape
  * analysis places on the stack or the heap like a variable.  VAR_CONST is
- * an enumeration constant declared in a function: only a name that may
- * shadow a variable. */
+ * an enumeration constant or a typedef name declared in a function: only
+ * a name that may shadow a variable. */
 enum var_kind { VAR_DECL, VAR_PARAM, VAR_FOR, VAR_RANGE, VAR_CASE, VAR_NEW, VAR_CONST };
 
 /* What the declaration says of a var's type (analyze.c), for the escape
@@ -64,6 +64,9 @@ typedef struct tr_var {
     int assigned;         /* assignments, ++/-- after the declaration */
     int addr;             /* &v taken */
     int macro_arg;        /* passed to a function-like macro (which may write it) */
+    int misread;          /* named in code tree-sitter misread (analyze.c): may be
+                             written or have its address taken there */
+    int misread_addr;     /* ... after a `&` there */
     int flowed;           /* its address took part in a flow (for the report) */
     uint32_t pos;         /* spelled offset of its name (or of goc_new) */
     uint32_t scope_from, scope_to;   /* the block it lives in */

@@ -386,7 +386,7 @@ void tr_emit_go(em *e, TSNode n)
  * address makes each one addressable, hence stored before any call. */
 static void pin_block_vars(em *e, TSNode n, const tr_dcap *dc, int **seen, int *nseen)
 {
-    if (tr_node_is(n, "identifier")) {
+    if (tr_node_is(n, "identifier") || tr_node_is(n, "type_identifier")) {   /* a use (analyze.c) */
         int v = tr_ref_lookup(e->u, ts_node_start_byte(n));
         if (v < 0) return;
         tr_var *x = &e->u->vars[v];
