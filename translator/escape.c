@@ -42,13 +42,19 @@
  *   - a var used by a go block is copied into the goroutine when it is a
  *     scalar, pointer or channel never assigned after its declaration,
  *     never address-taken, never passed to a function-like macro
- *     (libclang lists the macros) and never named in code tree-sitter
- *     misread (analyze.c) -- nothing can observe the copy -- else boxed;
+ *     (libclang lists the macros), never named in code tree-sitter
+ *     misread (analyze.c) and never written by a macro body that names it
+ *     (macros.c) -- nothing can observe the copy -- else boxed;
  *     a `for` variable's own update clause does not count (Go 1.22: each
  *     iteration has its own variable, the update writes the next one);
  *   - a deferred block that uses a var of a nested block (its slot is dead
  *     or reused by a later iteration when the block runs at exit) captures
  *     it the same way, copy or box, in the defer record;
+ *   - an escaping var that a macro names in its body (not as an argument)
+ *     would be stale in its box (macros.c): it stays on the stack when
+ *     only C's rules are at stake (no go block, deferred block or other
+ *     goroutine reaches it: the sinks that share(), not only sink()), and
+ *     is an error otherwise;
  *   - a goc_new object that does not escape, is not passed to a function
  *     (the callee may keep it: goc_new promises a heap lifetime, so unlike
  *     a local's address this counts), and is only held by vars of its own
@@ -68,6 +74,7 @@ typedef struct esc {
     int v0, n, words;     /* its objects: vars [v0, v0 + n) */
     word *pts;            /* n rows of words */
     word *escapes;        /* one row */
+    word *shared;         /* one row: what escapes to another goroutine or a deferred block */
     int ctx;              /* context being walked */
     int first;            /* first pass: count assignments, captures */
     uint32_t update_of;   /* walking the update clause of the for statement here */
@@ -108,6 +115,12 @@ static void mark_escaping(esc *s, int l)
     if (has(s->escapes, l)) return;
     add(s->escapes, l);
     s->changed = 1;
+}
+
+static void mark_shared(esc *s, int l)
+{
+    mark_escaping(s, l);
+    if (!has(s->shared, l)) { add(s->shared, l); s->changed = 1; }
 }
 
 /* The local object index of the var an identifier (or goc_new call) names,
@@ -337,13 +350,23 @@ static void sink(esc *s, const word *a)
     row_or(s, s->escapes, a);
 }
 
+/* A sink another goroutine reads from (a go block's capture, a go call's
+ * arguments, a send), or a deferred block after the block it names ended:
+ * what flows there is shared, not only past the frame (a C program may
+ * keep that on the stack, see macros.c). */
+static void share(esc *s, const word *a)
+{
+    sink(s, a);
+    row_or(s, s->shared, a);
+}
+
 /* Into local object l's pts (or a sink when l is not a local of this
  * context); scalars hold no address. */
 static void flow_into(esc *s, int l, const word *a)
 {
     note_flowed(s, a);
     if (var(s, l)->shape == SHAPE_SCALAR) return;
-    if (var(s, l)->ctx != s->ctx) { sink(s, a); return; }
+    if (var(s, l)->ctx != s->ctx) { share(s, a); return; }
     row_or(s, ROW(s, l), a);
 }
 
@@ -408,7 +431,7 @@ static void send(esc *s, TSNode call)
         return;
     word *a = row_new(s);
     addrs(s, v, a);
-    sink(s, a);
+    share(s, a);
     free(a);
 }
 
@@ -492,7 +515,7 @@ static void call_args(esc *s, TSNode call)
         word *a = row_new(s), *c = row_new(s);
         addrs(s, tr_call_arg(call, 1), a);
         contents(s, a, c);
-        sink(s, c);
+        share(s, c);
         free(a);
         free(c);
         return;
@@ -500,7 +523,7 @@ static void call_args(esc *s, TSNode call)
     if (!spawn && keeps_nothing(s, f)) return;
     word *a = row_new(s);
     addrs(s, field(call, "arguments"), a);
-    if (spawn) { sink(s, a); free(a); return; }
+    if (spawn) { share(s, a); free(a); return; }
     note_flowed(s, a);
     TSNode args = field(call, "arguments");
     uint32_t na = ts_node_named_child_count(args);
@@ -537,7 +560,7 @@ static void go_call(esc *s, TSNode stmt)
         if (s->u->types.asked && tr_type_is_arithmetic(s->u, probe)) continue;
         addrs(s, arg, a);
     }
-    sink(s, a);
+    share(s, a);
     free(a);
 }
 
@@ -600,7 +623,7 @@ static void defer_sink(esc *s, const word *a)
         if (!has(a, l)) continue;
         tr_var *x = var(s, l);
         int nested = x->kind == VAR_NEW ? x->scope_from != ts_node_start_byte(body) : !in_ctx_body(s, x);
-        if (nested) mark_escaping(s, l);
+        if (nested) mark_shared(s, l);
     }
 }
 
@@ -677,7 +700,7 @@ static void walk(esc *s, TSNode n)
         if (l >= 0 && var(s, l)->ctx != s->ctx && var(s, l)->kind != VAR_NEW) {   /* captured */
             word *a = row_new(s);
             addrs(s, n, a);
-            sink(s, a);
+            share(s, a);
             free(a);
         } else if (l >= 0 && s->in_defer) {   /* read at the exit */
             word *a = row_new(s);
@@ -761,7 +784,7 @@ static void walk(esc *s, TSNode n)
 static int copyable(tr_var *x)
 {
     return (x->shape == SHAPE_SCALAR || x->shape == SHAPE_POINTER || x->shape == SHAPE_CHAN) &&
-           !x->assigned && !x->addr && !x->macro_arg && !x->misread && !x->escapes &&
+           !x->assigned && !x->addr && !x->macro_arg && !x->misread && !x->macro_writes && !x->escapes &&
            x->kind != VAR_CASE;
 }
 
@@ -791,9 +814,14 @@ static void decide(esc *s)
             x->boxed = x->cap_go || x->cap_defer;
             continue;
         }
-        int captured = x->cap_go || x->cap_defer;
+        int captured = x->cap_go || x->cap_defer, writes;
+        if (captured) tr_macros_naming(s->u, s->v0 + l, &writes);   /* sets macro_writes */
         x->cap_copy = captured && copyable(x);
         x->boxed = x->escapes || (captured && !x->cap_copy);
+        /* a macro would read the stale local (macros.c): when only C's
+         * rules are at stake, the var stays where C puts it */
+        x->macro_stack = x->boxed && !captured && !has(s->shared, l) && tr_macros_stale(s->u, s->v0 + l);
+        if (x->macro_stack) x->boxed = 0;
     }
     for (int l = 0; l < s->n; l++)
         if (var(s, l)->kind == VAR_NEW) var(s, l)->escapes = s->has_goto || new_escapes(s, l);
@@ -843,6 +871,7 @@ static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
     if (!s.n) return;
     s.pts = calloc((size_t)s.n * (size_t)s.words + 1, sizeof(word));
     s.escapes = row_new(&s);
+    s.shared = row_new(&s);
     s.first = first;
     TSNode body = u->ctxs[fn].body;
     s.has_goto = has_goto(body);
@@ -852,10 +881,12 @@ static void analyse_function(tr_unit *u, int fn, int v0, int v1, int first)
         misread_flows(&s);
         s.first = 0;
         close_over(&s, s.escapes);   /* what an escaping object holds escapes */
+        close_over(&s, s.shared);
     } while (s.changed);
     decide(&s);
     free(s.pts);
     free(s.escapes);
+    free(s.shared);
 }
 
 const tr_dcap *tr_dcap_of(tr_unit *u, uint32_t block)
@@ -927,6 +958,13 @@ void tr_escape_report(tr_unit *u)
             continue;
         else if (x->boxed)
             say(&ls, &n, at, fmt("moved to heap: %s", x->name));
+        else if (x->macro_stack) {
+            const char *m;
+            int len = (int)tr_macros_use(u, x, &m);
+            char *text = NULL;
+            if (asprintf(&text, "%s stays on the stack: the macro '%.*s' names it", x->name, len, m) < 0) abort();
+            say(&ls, &n, at, text);
+        }
         else if (x->addr || (x->shape == SHAPE_ARRAY && x->flowed))
             say(&ls, &n, at, fmt("%s does not escape", x->name));
     }

@@ -67,6 +67,10 @@ typedef struct tr_var {
     int misread;          /* named in code tree-sitter misread (analyze.c): may be
                              written or have its address taken there */
     int misread_addr;     /* ... after a `&` there */
+    int macro_checked;    /* macros.c has looked for macros that name it: */
+    uint32_t macro_use;   /* spelled offset + 1 of the first use of one in its range, or 0 */
+    int macro_writes;     /* one may write it */
+    int macro_stack;      /* escape.c: escapes, but stays on the stack for such a macro */
     int flowed;           /* its address took part in a flow (for the report) */
     uint32_t pos;         /* spelled offset of its name (or of goc_new) */
     uint32_t scope_from, scope_to;   /* the block it lives in */
@@ -117,6 +121,7 @@ typedef struct tr_unit {
     int nboxed;
     int type_questions;       /* go thunks and close/len/cap calls that need libclang */
     struct tr_fields *fields; /* escape.c's table of struct fields */
+    struct tr_macros *macros; /* macros.c: this file's #defines and the names they use */
     char **array_typedefs;    /* typedef names of array types in this file */
     int narray_typedefs;
     uint32_t *go_calls;       /* stage 2: (thunk id, function context) of go calls, for names */
@@ -176,6 +181,16 @@ int tr_is_main(const tr_unit *u, uint32_t off);
  * open at spelled offset from (the function's start) and closed before to
  * (its end); from when there is none. */
 uint32_t tr_split_header_start(const tr_unit *u, uint32_t from, uint32_t to);
+
+/* macros.c: whether a macro that names var v (by name, not as an
+ * argument) is used in v's range, and whether one may write it; the
+ * error for a var that goc's rules move to the heap although one names
+ * it. */
+int tr_macros_naming(tr_unit *u, int v, int *writes);
+int tr_macros_stale(tr_unit *u, int v);        /* named, and may change after its box */
+size_t tr_macros_use(tr_unit *u, const tr_var *x, const char **name);   /* the macro's name */
+void tr_macros_check(tr_unit *u);
+void tr_macros_free(struct tr_macros *m);
 
 /* lower.c */
 void tr_emit_unit(tr_unit *u, tr_buf *out);

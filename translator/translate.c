@@ -671,6 +671,10 @@ static void translate_unit(tr_unit *u, tr_colmap **cm, tr_buf *result)
         tr_where_phase("escape analysis");
         tr_escape(u, 0);
     }
+    int errors = u->diag->errors;
+    tr_where_phase("escape analysis (macros)");
+    tr_macros_check(u);
+    if (u->diag->errors > errors) return;
     if (opt->escape_report) tr_escape_report(u);
     u->marks = cm && !memchr(u->sp->text, TR_MARK, u->sp->len);
     u->crash_test = getenv("GOC_TEST_TRANSLATOR_CRASH") != NULL;
@@ -697,6 +701,7 @@ static void unit_free(tr_unit *u)
     free(u->mains);
     free(u->dirs);
     tr_fields_free(u->fields);
+    tr_macros_free(u->macros);
     for (int i = 0; i < u->narray_typedefs; i++) free(u->array_typedefs[i]);
     free(u->array_typedefs);
     for (int i = 0; i < u->types.n; i++) {
