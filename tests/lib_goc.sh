@@ -46,3 +46,13 @@ no_temporaries() {
     left=$(ls -A "$TMPDIR")
     [ -z "$left" ] || fail "left behind in TMPDIR: $left"
 }
+
+# wait_for_file PATH: waits up to 10 s for PATH to appear (a slow compiler
+# stand-in touches it when it starts); fails the test if it never does.
+wait_for_file() {
+    for _ in $(seq 100); do
+        [ -e "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "the compiler never started"
+}

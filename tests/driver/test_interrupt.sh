@@ -19,11 +19,7 @@ for sig in TERM HUP; do
     rm -f "$SLOWCC_STARTED"
     CC=$scratch/slowcc "$GOC" build -o prog prog.gc &
     pid=$!
-    for _ in $(seq 100); do
-        [ -e "$SLOWCC_STARTED" ] && break
-        sleep 0.1
-    done
-    [ -e "$SLOWCC_STARTED" ] || fail "the compiler never started"
+    wait_for_file "$SLOWCC_STARTED"
     kill -s "$sig" "$pid"
     status=0
     wait "$pid" || status=$?

@@ -34,11 +34,7 @@ chmod +x slowcc
 export SLOWCC_STARTED=$scratch/started
 CC=$scratch/slowcc "$GOC" build -o prog prog.gc 2>"$err" &
 pid=$!
-for _ in $(seq 100); do
-    [ -e "$SLOWCC_STARTED" ] && break
-    sleep 0.1
-done
-[ -e "$SLOWCC_STARTED" ] || fail "the compiler never started"
+wait_for_file "$SLOWCC_STARTED"
 kill -s SEGV "$pid"
 status=0
 wait "$pid" || status=$?
