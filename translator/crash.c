@@ -14,6 +14,10 @@
  *        12 |     M(op) { return 1; }
  *           |         ^
  *
+ * The test hook GOC_TEST_TRANSLATOR_CRASH (any value) makes the lowering
+ * fault at its first go statement (lower_go.c), so that the report and
+ * the cleanup behind it are tested (tests/driver/test_translator_crash.sh).
+ *
  * Invariants.  The record is thread-local (a fault is delivered to the
  * thread that faulted) and cleared by tr_where_unit(NULL) when a
  * translation ends, so a crash elsewhere in goc names no stale position.
