@@ -72,7 +72,10 @@ static inline void elem_copy(void *dst, const void *src, size_t size)
 
 goc_chan *goc_chan_make(size_t elem_size, int64_t cap)
 {
-    if (cap < 0 || (uint64_t)cap > ((uint64_t)1 << 40) / (elem_size + 8) * (elem_size ? 1 : 8192))
+    /* Buffers up to 1 TiB; zero-size elements have no buffer, and 2^50
+     * keeps their counters clear of the flag bits. */
+    uint64_t max = elem_size ? ((uint64_t)1 << 40) / (elem_size + 8) : (uint64_t)1 << 50;
+    if (cap < 0 || (uint64_t)cap > max)
         rt_panic("makechan: size out of range");
     size_t head = (sizeof(goc_chan) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1);
     /* Zero-size elements need no slots: the counters are the channel. */
@@ -405,8 +408,6 @@ static void serve_senders(goc_chan *c, rt_wakelist *l, rt_g *self)
 
 void rt_chan_serve_locked(goc_chan *c, rt_wakelist *l, rt_g *self)
 {
-    if (!c->cap)
-        return;
     serve_receivers(c, l, self);
     serve_senders(c, l, self);
 }

@@ -117,7 +117,6 @@ uint32_t rt_fastrand(void)
 void rt_fatal(const char *fmt, ...)
 {
     va_list ap;
-    rt_trace_flush();
     fflush(stdout);
     fputs("fatal error: ", stderr);
     va_start(ap, fmt);

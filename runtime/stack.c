@@ -380,76 +380,68 @@ static void *fault_pc(void *uctx)
 #endif
 }
 
+/* What the program printed before a fatal fault must not be lost (the
+ * other fatal paths flush too).  Not async-signal-safe, but the process is
+ * ending and the message is out first.  If another thread holds stdout the
+ * flush is skipped rather than waited for. */
+static void flush_stdout_nowait(void)
+{
+    if (ftrylockfile(stdout) == 0) {
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+}
+
 /* A goroutine's own fault, reported as Go reports it and with its exit
  * status 2: a nil dereference (an address in the first page) or an
  * integer division by zero is a runtime error panic, any other bad address
  * "unexpected fault address".  Not recoverable: the deferred calls do not
- * run (the fault may be in the middle of any C code).  stdout is flushed
- * first, as for every fatal report, unless another thread holds it. */
+ * run (the fault may be in the middle of any C code). */
 static RT_NORETURN void fault_in_goroutine(rt_g *g, int sig, siginfo_t *info, void *uctx)
 {
-    if (ftrylockfile(stdout) == 0) {   /* never wait on a lock here */
-        fflush_unlocked(stdout);
-        funlockfile(stdout);
-    }
-    void *addr = info->si_addr, *pc = fault_pc(uctx);
+    flush_stdout_nowait();
+    unsigned long addr = (unsigned long)info->si_addr, pc = (unsigned long)fault_pc(uctx);
     if (sig == SIGFPE) {
         bool div = info->si_code == FPE_INTDIV;
         fprintf(stderr, "panic: runtime error: %s\n",
                 div ? "integer divide by zero" : "floating-point exception");
         if (!div)
             fprintf(stderr, "[signal SIGFPE: floating-point exception code=0x%x addr=0x%lx pc=0x%lx]\n",
-                    (unsigned)info->si_code, (unsigned long)addr, (unsigned long)pc);
+                    (unsigned)info->si_code, addr, pc);
     } else {
         const char *name = sig == SIGBUS ? "SIGBUS: bus error" : "SIGSEGV: segmentation violation";
-        if ((uintptr_t)addr < 4096)
+        if (addr < 4096)
             fputs("panic: runtime error: invalid memory address or nil pointer dereference\n", stderr);
         else
-            fprintf(stderr, "unexpected fault address 0x%lx\nfatal error: fault\n", (unsigned long)addr);
+            fprintf(stderr, "unexpected fault address 0x%lx\nfatal error: fault\n", addr);
         fprintf(stderr, "[signal %s code=0x%x addr=0x%lx pc=0x%lx]\n", name, (unsigned)info->si_code,
-                (unsigned long)addr, (unsigned long)pc);
+                addr, pc);
     }
     rt_die_running(g);
 }
 
-static void on_segv(int sig, siginfo_t *info, void *uctx)
+/* SIGSEGV, SIGBUS and SIGFPE: a goroutine's stack overflow or other fault
+ * (see the top of the file); off a goroutine, the default action. */
+static void on_fault(int sig, siginfo_t *info, void *uctx)
 {
     rt_m *m = rt_getm();
-    rt_g *g = m ? m->curg : NULL;
+    rt_g *g = m && m->curg != &m->g0 ? m->curg : NULL;
     char *addr = info->si_addr;
     char buf[160];
-    if (g && g != &m->g0 && addr >= g->stack_lo - RT_GUARD && addr < g->stack_lo) {
+    if (g && sig != SIGFPE && addr >= g->stack_lo - RT_GUARD && addr < g->stack_lo) {
         snprintf(buf, sizeof buf,
                  "fatal error: goroutine %lld stack overflow "
                  "(stack of %zu bytes; set GOC_STACK_SIZE for more)\n",
                  (long long)g->id, (size_t)(g->stack_hi - g->stack_lo));
         write_str(buf);
-        /* What the program printed before must not be lost (the other fatal
-         * paths flush too).  Not async-signal-safe, but the process is
-         * ending and the message is out first.  If another thread holds
-         * stdout the flush is skipped rather than waited for. */
-        if (ftrylockfile(stdout) == 0) {   /* never wait on a lock here */
-            fflush_unlocked(stdout);
-            funlockfile(stdout);
-        }
+        flush_stdout_nowait();
         _exit(2);
     }
-    if (g && g != &m->g0)
+    if (g)
         fault_in_goroutine(g, sig, info, uctx);
     snprintf(buf, sizeof buf, "fatal error: unexpected signal %s at address %p (not in a goroutine)\n",
-             sig == SIGBUS ? "SIGBUS" : "SIGSEGV", (void *)addr);
+             sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGSEGV", (void *)addr);
     write_str(buf);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void on_sigfpe(int sig, siginfo_t *info, void *uctx)
-{
-    rt_m *m = rt_getm();
-    rt_g *g = m ? m->curg : NULL;
-    if (g && g != &m->g0)
-        fault_in_goroutine(g, sig, info, uctx);
-    write_str("fatal error: unexpected signal SIGFPE (not in a goroutine)\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -473,11 +465,10 @@ void rt_stack_init_thread(rt_m *m)
         return;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
+    sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
-    sa.sa_sigaction = on_sigfpe;
     sigaction(SIGFPE, &sa, NULL);
 }

@@ -240,6 +240,20 @@ static int make_groups(const line *lines, int n, tr_colmap *const *maps, int nma
     return ng;
 }
 
+static bool same_line(const group *a, const group *b)
+{
+    return a->mapped && b->mapped && a->map == b->map && a->line == b->line;
+}
+
+/* Drops group k and the notes that follow it; returns 1 for an error. */
+static int drop_group(group *groups, int ng, int k)
+{
+    groups[k].dropped = true;
+    for (int j = k + 1; j < ng && groups[j].header && groups[j].note; j++)
+        groups[j].dropped = true;
+    return groups[k].error;
+}
+
 /* Step 3: drops follow-on errors about internal names, and their notes. */
 static int drop_follow_ons(group *groups, int ng)
 {
@@ -250,14 +264,9 @@ static int drop_follow_ons(group *groups, int ng)
             continue;
         bool other = false;
         for (int k = 0; k < ng && !other; k++)
-            other = k != i && groups[k].mapped && groups[k].error && !groups[k].internal &&
-                    groups[k].map == g->map && groups[k].line == g->line;
-        if (!other)
-            continue;
-        g->dropped = true;
-        dropped += g->error;
-        for (int k = i + 1; k < ng && groups[k].header && groups[k].note; k++)
-            groups[k].dropped = true;
+            other = k != i && same_line(&groups[k], g) && groups[k].error && !groups[k].internal;
+        if (other)
+            dropped += drop_group(groups, ng, i);
     }
     return dropped;
 }
@@ -279,11 +288,6 @@ static char *quoted_type(const line *l)
             return tr_driver_format("%.*s", (int)(q - t), t);
     }
     return NULL;
-}
-
-static bool same_line(const group *a, const group *b)
-{
-    return a->mapped && b->mapped && a->map == b->map && a->line == b->line;
 }
 
 /* Step 4's drop: for each non-channel error, the other groups at its line,
@@ -315,10 +319,7 @@ static int drop_nonchan_follow_ons(const line *lines, group *groups, int ng)
                 continue;
             if (!n->type && g->error)
                 n->type = quoted_type(&lines[g->first]);
-            g->dropped = true;
-            dropped += g->error;
-            for (int j = k + 1; j < ng && groups[j].header && groups[j].note; j++)
-                groups[j].dropped = true;
+            dropped += drop_group(groups, ng, k);
             if (k > 0 && !groups[k - 1].header &&
                 memmem(lines[groups[k - 1].first].s, lines[groups[k - 1].first].n,
                        "In file included from", 21))

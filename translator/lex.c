@@ -31,7 +31,7 @@ static size_t splice(const char *s, size_t len, size_t i)
     return i;
 }
 
-static int is_ident(int c)
+int tr_is_ident_char(int c)
 {
     return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
@@ -107,7 +107,8 @@ static size_t number(const char *s, size_t len, size_t i)
         char c = s[i];
         if ((c == '+' || c == '-') && strchr("eEpP", s[i - 1]))
             i++;
-        else if (is_ident(c) || c == '.' || (c == '\'' && i + 1 < len && is_ident(s[i + 1])))
+        else if (tr_is_ident_char(c) || c == '.' ||
+                 (c == '\'' && i + 1 < len && tr_is_ident_char(s[i + 1])))
             i++;
         else
             break;
@@ -170,9 +171,9 @@ size_t tr_lex(const char *s, size_t len, tr_tokens *t)
             i = e;
             continue;
         }
-        if (is_ident(c)) {
+        if (tr_is_ident_char(c)) {
             size_t e = i;
-            while (e < len && is_ident(s[e])) e++;
+            while (e < len && tr_is_ident_char(s[e])) e++;
             push(t, TK_IDENT, i, e);
             i = e;
             continue;

@@ -36,6 +36,9 @@ typedef struct tr_tokens {
 /* Lexes src[0..len) into toks (ending with TK_EOF).  Returns 0, or the byte
  * offset + 1 of an unterminated comment or literal. */
 size_t tr_lex(const char *src, size_t len, tr_tokens *toks);
+/* Whether c may be part of an identifier (letters, digits, _, $, and the
+ * bytes of UTF-8 sequences). */
+int tr_is_ident_char(int c);
 
 /* Does token t spell s exactly? */
 int tr_tok_is(const char *src, const tr_token *t, const char *s);

@@ -141,28 +141,20 @@ void tr_emit_recv_assign(em *e, TSNode n)
  * message naming the operand as written: "invalid operation: cannot
  * receive from non-channel x".  The driver keeps this error and drops the
  * ones that follow from the same operand (driver_diag.c). */
-static void chan_operand_check(em *e, const char *temp, TSNode operand, const char *what)
+static void chan_temp_check(em *e, uint32_t id, TSNode operand, const char *what)
 {
     tr_buf *o = e->out;
     char *text = tr_node_text(e->u, operand);
-    tr_buf_printf(o, " _Static_assert(__builtin_classify_type(%s) == 5, \"invalid operation: %s", temp, what);
+    for (char *p = text; *p; p++)   /* one line of message */
+        if (*p == '\n' || *p == '\t' || *p == '\r') *p = ' ';
+    tr_buf_printf(o, " _Static_assert(__builtin_classify_type(goc__c%u) == 5, \"invalid operation: %s\"",
+                  id, what);
     if (!strstr(text, "__goc_")) {   /* a nested lowering's text says nothing */
-        tr_buf_puts(o, " ");
-        for (const char *p = text; *p; p++) {
-            if (*p == '"' || *p == '\\') tr_buf_printf(o, "\\%c", *p);
-            else if (*p == '\n' || *p == '\t' || *p == '\r') tr_buf_puts(o, " ");
-            else tr_buf_printf(o, "%c", *p);
-        }
+        tr_buf_puts(o, " \" \" ");
+        tr_buf_c_string(o, text);
     }
-    tr_buf_puts(o, "\");");
+    tr_buf_puts(o, ");");
     free(text);
-}
-
-static void chan_temp_check(em *e, uint32_t id, TSNode operand, const char *what)
-{
-    char temp[32];
-    snprintf(temp, sizeof temp, "goc__c%u", id);
-    chan_operand_check(e, temp, operand, what);
 }
 
 int tr_emit_chan_call(em *e, TSNode call, const char *name)

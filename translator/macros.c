@@ -35,6 +35,7 @@
  * translator would then need the preprocessor's view of every header).
  */
 #include "lower.h"
+#include "lex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,8 +243,7 @@ size_t tr_macros_use(tr_unit *u, const tr_var *x, const char **name)
     uint32_t at = x->macro_use - 1;
     size_t len = 0;
     *name = u->s + at;
-    while ((*name)[len] == '_' || ((*name)[len] >= 'a' && (*name)[len] <= 'z') ||
-           ((*name)[len] >= 'A' && (*name)[len] <= 'Z') || ((*name)[len] >= '0' && (*name)[len] <= '9'))
+    while (tr_is_ident_char((*name)[len]))
         len++;
     return len;
 }

@@ -287,11 +287,6 @@ typedef struct directive {
     const char *end;
 } directive;
 
-static int ident_char(char c)
-{
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static directive cut_directive(const char *s, const tr_token *t)
 {
     const char *p = s + t->start + 1, *end = s + t->end;
@@ -304,7 +299,7 @@ static directive cut_directive(const char *s, const tr_token *t)
         const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
         d.narg = q ? (size_t)(q - p) + 1 : 0;
     } else
-        while (p + d.narg < end && ident_char(p[d.narg])) d.narg++;
+        while (p + d.narg < end && tr_is_ident_char(p[d.narg])) d.narg++;
     return d;
 }
 
